@@ -6,13 +6,13 @@
 __all__ = ['significant_mask', 'ema_second_moment_', 'read_second_moment', 'momentum_update_', 'rademacher_like',
            'hutchinson_diagonal', 'check_group', 'Fusedbun']
 
-# %% ../nbs/03_fusedbun.ipynb #576e1c18
+# %% ../nbs/03_fusedbun.ipynb #d0d0ec63
 """Fusedbun: SM3 cover accumulators fused with Adalite's adaptive machinery.
 
 For a parameter p with gradient g at step t (hyperparameters from p's param group):
 
     g ← g − mean_{dims 1…} g                       if centralize and p.dim() > 1        [Adalite]
-    M  = |g| > eps;  g ← g ⊙ M                      if p.dim() > 1 (sparse update)       [Fusedbun]
+    M  = |g| > eps;  g ← g ⊙ M                      if p.dim() > 1 and sparse_update     [Fusedbun]
     β  = beta_decay  (or 1 − t^(−beta_decay) with beta_schedule='adalite')             [Adalite]
     m  ← β_m m + (1 − β_m) g ;  d = m               if momentum_beta > 0, placement 'pre' [Adalite]
     ν̃  = min_{r ∋ i} μ(r)                           SM3 cover read (full tensor if cover=False
@@ -37,7 +37,7 @@ from .core import check_choice, check_range, dense_grad, restore_state_dtypes  #
 from .sm3 import cover_max_, cover_min, cover_shapes, init_cover  # [SM3] cover accumulators (01_sm3)
 from .adalite import centralize, clip_by_rms, decoupled_decay_, second_moment_beta  # [Adalite] components (02_adalite)
 
-# %% ../nbs/03_fusedbun.ipynb #0c89aed6
+# %% ../nbs/03_fusedbun.ipynb #1da8c9e1
 # [Fusedbun] significant_mask: Boolean mask M = |g| > eps of the coordinates that take part in this step's update.
 def significant_mask(g: torch.Tensor,  # the (centralized) gradient
                      eps: float,  # threshold: coordinates with |g| ≤ eps are masked out
@@ -46,7 +46,7 @@ def significant_mask(g: torch.Tensor,  # the (centralized) gradient
     # [Fusedbun] focus the update on significant gradients: |g| > eps marks the active coordinates
     return g.abs() > eps
 
-# %% ../nbs/03_fusedbun.ipynb #57dd4f45
+# %% ../nbs/03_fusedbun.ipynb #b260d4d3
 # [Fusedbun] ema_second_moment_: v ← where(mask, β v + (1−β) x², v), stored back into `store`; returns the full-size per-coordinate v.
 def ema_second_moment_(store,  # a full tensor, or a list of SM3 cover accumulators; updated in place
                        x: torch.Tensor,  # the quantity whose square is averaged (gradient, or Hutchinson D)
@@ -81,7 +81,7 @@ def read_second_moment(store) -> torch.Tensor:
     # [SM3] a cover is read as the min over its accumulators; a full tensor is returned as it is
     return cover_min(store) if isinstance(store, list) else store
 
-# %% ../nbs/03_fusedbun.ipynb #6aeb8732
+# %% ../nbs/03_fusedbun.ipynb #eefc4f3e
 # [Fusedbun] momentum_update_: m ← β m + (1−β) x, in place; returns m.
 def momentum_update_(m: torch.Tensor,  # the momentum buffer, updated in place (any float dtype)
                      x: torch.Tensor,  # the value blended in (gradient or normalized update)
@@ -91,7 +91,7 @@ def momentum_update_(m: torch.Tensor,  # the momentum buffer, updated in place (
     # [Adalite] exponential moving average of the direction: the buffer blended with the current value
     return m.mul_(beta).add_(x, alpha=1 - beta)
 
-# %% ../nbs/03_fusedbun.ipynb #d0b3a424
+# %% ../nbs/03_fusedbun.ipynb #7f0e3833
 # [AdaHessian] rademacher_like: Independent ±1 entries with equal probability, shaped like `p`, reproducible from `seed`.
 def rademacher_like(p: torch.Tensor,  # tensor whose shape, dtype and device the draw takes
                     seed: int,  # seed of this draw (a function of hessian_seed, parameter index and step)
@@ -116,7 +116,7 @@ def hutchinson_diagonal(grads: list,  # gradients that carry their graph (backwa
     # [AdaHessian] a parameter the gradients do not depend on has a zero Hessian block: D = 0 there
     return [torch.zeros_like(z) if hz is None else (z * hz).detach() for z, hz in zip(zs, hzs)]
 
-# %% ../nbs/03_fusedbun.ipynb #90853c8d
+# %% ../nbs/03_fusedbun.ipynb #29763c23
 _BOOL = (True, False)  # [Fusedbun] allowed values of the on/off switches
 
 # [Fusedbun] check_group: Validate one param group's hyperparameters; raise a `ValueError` naming the first bad one.
@@ -140,7 +140,7 @@ def check_group(g: dict) -> dict:
     # [Adalite] momentum EMA coefficient; 0 disables the buffer
     check_range('momentum_beta', g['momentum_beta'], 0, 1, hi_open=True)
     # [Fusedbun] the boolean switches
-    for name in ('centralize', 'use_rms', 'prepare_hessian', 'cover'):
+    for name in ('centralize', 'use_rms', 'prepare_hessian', 'cover', 'sparse_update'):
         # [Fusedbun] must be a real bool, not a truthy string
         check_choice(name, g[name], _BOOL)
     # [Fusedbun] where momentum is taken
@@ -164,7 +164,7 @@ def check_group(g: dict) -> dict:
     # [Fusedbun] the checked group
     return g
 
-# %% ../nbs/03_fusedbun.ipynb #b392e6a2
+# %% ../nbs/03_fusedbun.ipynb #af145d6b
 # [Fusedbun] Fusedbun: SM3 cover second moments + Adalite centralization/momentum + epsilon-masked sparse update (+ Hutchinson Hessian).
 class Fusedbun(torch.optim.Optimizer):
     "SM3 cover second moments + Adalite centralization/momentum + epsilon-masked sparse update (+ Hutchinson Hessian)."
@@ -181,6 +181,7 @@ class Fusedbun(torch.optim.Optimizer):
                  prepare_hessian: bool = False,  # denominator √h + eps from Hutchinson's diag(H)
                  *,  # [Fusedbun] the options below are keyword-only extensions of the spec's signature
                  cover: bool = True,  # SM3 cover accumulators for rank ≥ 2 (False: full-size exp_avg_sq)
+                 sparse_update: bool = True,  # the eps mask for rank ≥ 2 (False: every coordinate updates, for ablations)
                  momentum_placement: str = 'pre',  # 'pre': average gradients; 'post': average normalized updates
                  beta_schedule: str = 'constant',  # 'constant' β or Adalite's 'adalite' β_t = 1 − t^(−beta_decay)
                  clip_threshold: Optional[float] = None,  # Adafactor RMS clipping of the update (None: off)
@@ -194,6 +195,7 @@ class Fusedbun(torch.optim.Optimizer):
                         momentum_placement=momentum_placement,  # [Adalite] where momentum is taken
                         centralize=centralize, use_rms=use_rms, beta_schedule=beta_schedule,  # [Adalite] switches
                         cover=cover,  # [SM3] cover accumulators or the full second moment
+                        sparse_update=sparse_update,  # [Fusedbun] the eps mask on or off
                         clip_threshold=clip_threshold,  # [Adafactor] RMS clipping
                         prepare_hessian=prepare_hessian, hessian_interval=hessian_interval,  # [AdaHessian] denominator
                         hessian_seed=hessian_seed)  # [AdaHessian] probe seed
@@ -260,8 +262,8 @@ class Fusedbun(torch.optim.Optimizer):
             g = centralize(g)
         # [Fusedbun] the sparse update applies to tensors of rank ≥ 2
         mask = None
-        # [Fusedbun] for matrices and higher: mask small coordinates
-        if g.dim() > 1:
+        # [Fusedbun] for matrices and higher (unless switched off): mask small coordinates
+        if g.dim() > 1 and group['sparse_update']:
             # [Fusedbun] M = |g| > eps: focus the update on significant gradients
             mask = significant_mask(g, group['eps'])
             # [Fusedbun] g ← g ⊙ M: the insignificant coordinates contribute nothing this step
@@ -361,7 +363,7 @@ class Fusedbun(torch.optim.Optimizer):
         # [Fusedbun] the closure's loss, like every torch.optim optimizer
         return loss
 
-# %% ../nbs/03_fusedbun.ipynb #e2e5ea4a
+# %% ../nbs/03_fusedbun.ipynb #e6b579a8
 _STATE_KEYS = {'step', 'momentum_buffer', 'exp_avg_sq', 'exp_hessian'}  # [Fusedbun] the state a Fusedbun parameter may hold
 
 # [Fusedbun] _shape_ok: Does a saved state value have a shape that fits parameter `p` (full tensor or SM3 cover)?
