@@ -1,5 +1,5 @@
 """Tests for tools/make_readme.py: `python tools/test_make_readme.py` (or pytest). Standard library only."""
-import json, subprocess, sys, tempfile
+import contextlib, io, json, subprocess, sys, tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -72,7 +72,8 @@ def test_check_mode():
         check = [sys.executable, str(Path(__file__).with_name('make_readme.py')), '--check', *args]
         missing = subprocess.run(check, capture_output=True, text=True)
         assert missing.returncode == 1 and STALE_MSG in missing.stderr
-        assert main(args) == 0 and readme.read_text() == '# T\n> d\n'
+        with contextlib.redirect_stdout(io.StringIO()) as out: assert main(args) == 0
+        assert readme.read_text() == '# T\n> d\n' and 'wrote' in out.getvalue()
         assert subprocess.run(check, capture_output=True, text=True).returncode == 0
         readme.write_text('# T\n> stale\n')
         stale = subprocess.run(check, capture_output=True, text=True)
