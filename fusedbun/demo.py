@@ -67,5 +67,5 @@ def main(argv=None):
         print(f"{name:14s} {r['test_acc']:9.4f} {r['state_bytes_per_param']:14.3f} {r['seconds']:8.1f}")
     return rows
 
-if __name__ == '__main__' and 'ipykernel' not in sys.modules:  # run as `python -m fusedbun.demo`, not when the notebook defines it
+if __name__ == '__main__' and 'IPython' not in sys.modules:  # run as `python -m fusedbun.demo`, not inside a notebook kernel or nbdev_test
     main()
