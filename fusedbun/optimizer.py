@@ -27,8 +27,20 @@ For a parameter p with gradient g at step t (hyperparameters from p's param grou
 State per parameter: an int `step`; `momentum_buffer` (full size, only when momentum_beta > 0);
 `exp_avg_sq` (or `exp_hessian` with prepare_hessian): a list of SM3 cover accumulators of total size
 Σ nᵢ for p.dim() > 1 (a full tensor if cover=False), the full tensor for p.dim() <= 1.
+
+Training-loop integration (06_training_loops):
+- nonfinite='skip' (default): a parameter whose gradient (or Hessian estimate) holds inf/NaN is not
+  updated and its state, step counter included, is untouched; `opt.nonfinite_skips` counts such
+  skips and `opt.found_nonfinite` flags the last iteration. 'raise' refuses the whole step before
+  anything changes; 'ignore' checks nothing.
+- fused_backward=True: a post-accumulate-grad hook applies the same per-parameter step inside
+  backward as soon as p's gradient is ready, then frees it (p.grad = None); step() only runs the
+  closure and ends the iteration. Refused with prepare_hessian, with nonfinite='raise', with a
+  second backward before step() (gradient accumulation) and with GradScaler; `remove_hooks()`
+  switches back to the normal mode.
 """
-import math  # [Fusedbun] sqrt in the docs and tests
+import math  # [Fusedbun] isfinite of a gradient's sum; sqrt in the docs and tests
+import weakref  # [Fusedbun] fused-backward hooks refer to the optimizer weakly
 from typing import Callable, Optional  # [Fusedbun] type hints of the public API
 
 import torch  # [Fusedbun] tensors, autograd and torch.optim.Optimizer
@@ -117,8 +129,6 @@ def hutchinson_diagonal(grads: list,  # gradients that carry their graph (backwa
     return [torch.zeros_like(z) if hz is None else (z * hz).detach() for z, hz in zip(zs, hzs)]
 
 # %% ../nbs/03_fusedbun.ipynb #29763c23
-_BOOL = (True, False)  # [Fusedbun] allowed values of the on/off switches
-
 # [Fusedbun] check_group: Validate one param group's hyperparameters; raise a `ValueError` naming the first bad one.
 def check_group(g: dict) -> dict:
     "Validate one param group's hyperparameters; raise a `ValueError` naming the first bad one."
@@ -140,9 +150,11 @@ def check_group(g: dict) -> dict:
     # [Adalite] momentum EMA coefficient; 0 disables the buffer
     check_range('momentum_beta', g['momentum_beta'], 0, 1, hi_open=True)
     # [Fusedbun] the boolean switches
-    for name in ('centralize', 'use_rms', 'prepare_hessian', 'cover', 'sparse_update'):
-        # [Fusedbun] must be a real bool, not a truthy string
-        check_choice(name, g[name], _BOOL)
+    for name in ('centralize', 'use_rms', 'prepare_hessian', 'cover', 'sparse_update', 'fused_backward'):
+        # [Fusedbun] must be a real bool, not a truthy string or 1 (which == True)
+        if not isinstance(g[name], bool):
+            # [Fusedbun] name the argument and what it must be
+            raise ValueError(f"Invalid {name}: {g[name]!r} (must be True or False)")
     # [Fusedbun] where momentum is taken
     check_choice('momentum_placement', g['momentum_placement'], ('pre', 'post'))
     # [Adafactor] optional RMS clipping threshold d > 0
@@ -161,10 +173,58 @@ def check_group(g: dict) -> dict:
     if g['momentum_dtype'] is not None and not (isinstance(g['momentum_dtype'], torch.dtype) and g['momentum_dtype'].is_floating_point):
         # [Fusedbun] name the argument and what it must be
         raise ValueError(f"Invalid momentum_dtype: {g['momentum_dtype']!r} (must be None or a floating torch.dtype)")
+    # [Fusedbun] the non-finite gradient policy
+    check_choice('nonfinite', g['nonfinite'], ('skip', 'raise', 'ignore'))
+    # [Fusedbun] fused backward updates each parameter inside backward, one at a time: refuse what needs all gradients first
+    if g['fused_backward'] and g['prepare_hessian']:
+        # [AdaHessian] H z needs every gradient with its graph before any parameter moves
+        raise ValueError("Invalid fused_backward: True cannot be combined with prepare_hessian=True (the Hessian-vector "
+                         "product needs all gradients, with their graph, before any parameter is updated)")
+    # [Fusedbun] 'raise' promises that nothing changed, which fused backward cannot keep (earlier hooks already updated)
+    if g['fused_backward'] and g['nonfinite'] == 'raise':
+        # [Fusedbun] name both arguments and the alternative
+        raise ValueError("Invalid nonfinite: 'raise' cannot be combined with fused_backward=True (parameters whose hooks "
+                         "ran earlier in backward are already updated); use nonfinite='skip' and read opt.found_nonfinite")
     # [Fusedbun] the checked group
     return g
 
 # %% ../nbs/03_fusedbun.ipynb #af145d6b
+# [Fusedbun] _all_finite: Does tensor `t` hold only finite values (no inf, no NaN)? Tested on its sum, in at least float32.
+def _all_finite(t: torch.Tensor) -> bool:
+    "Does tensor `t` hold only finite values (no inf, no NaN)? Tested on its sum, in at least float32."
+    # [Fusedbun] NOTE: a NaN or ±inf anywhere makes the sum NaN or ±inf; one fused reduction is ~40× cheaper on CPU than
+    # isfinite(t).all() (no boolean tensor). Finite values can only fail if the sum overflows (|t| ~ 3e38/numel), where
+    # t² has long overflowed the second moment: skipping such a gradient is right too. One host sync on GPU.
+    return math.isfinite(t.sum(dtype=torch.promote_types(t.dtype, torch.float32)).item())
+
+# [Fusedbun] _pre_hook: A tensor hook that runs the optimizer's checks before p's gradient is accumulated (weak references: no cycle, no leak).
+def _pre_hook(opt_ref, p_ref):
+    "A tensor hook that runs the optimizer's checks before p's gradient is accumulated (weak references: no cycle, no leak)."
+    # [Fusedbun] called by autograd with the incoming gradient, which it leaves unchanged
+    def hook(grad):
+        # [Fusedbun] the optimizer and the parameter, if both are still alive
+        opt, p = opt_ref(), p_ref()
+        # [Fusedbun] a deleted optimizer's hooks do nothing
+        if opt is not None and p is not None:
+            # [Fusedbun] the checks
+            opt._fused_pre_hook(p)
+    # [Fusedbun] the hook function
+    return hook
+
+# [Fusedbun] _post_hook: A post-accumulate-grad hook that runs the optimizer's per-parameter update (weak reference to the optimizer).
+def _post_hook(opt_ref):
+    "A post-accumulate-grad hook that runs the optimizer's per-parameter update (weak reference to the optimizer)."
+    # [Fusedbun] called by autograd with the parameter once its .grad is complete
+    def hook(p):
+        # [Fusedbun] the optimizer, if it is still alive
+        opt = opt_ref()
+        # [Fusedbun] a deleted optimizer's hooks do nothing
+        if opt is not None:
+            # [Fusedbun] update and free
+            opt._fused_post_hook(p)
+    # [Fusedbun] the hook function
+    return hook
+
 # [Fusedbun] Fusedbun: SM3 cover second moments + Adalite centralization/momentum + epsilon-masked sparse update (+ Hutchinson Hessian).
 class Fusedbun(torch.optim.Optimizer):
     "SM3 cover second moments + Adalite centralization/momentum + epsilon-masked sparse update (+ Hutchinson Hessian)."
@@ -188,6 +248,8 @@ class Fusedbun(torch.optim.Optimizer):
                  hessian_interval: int = 1,  # refresh the Hessian estimate every k steps
                  hessian_seed: int = 0,  # seed of the Rademacher probes
                  momentum_dtype: Optional[torch.dtype] = None,  # momentum buffer dtype (None: the parameter's)
+                 nonfinite: str = 'skip',  # inf/NaN gradient: 'skip' that parameter (state untouched), 'raise' before any change, 'ignore'
+                 fused_backward: bool = False,  # update each parameter inside backward as soon as its gradient is ready, then free it
                 ):
         # [Fusedbun] every hyperparameter goes into the defaults, so groups can override any of them
         defaults = dict(lr=lr, eps=eps, beta_decay=beta_decay, Lambda=Lambda,  # [Fusedbun] the spec's numbers
@@ -198,9 +260,14 @@ class Fusedbun(torch.optim.Optimizer):
                         sparse_update=sparse_update,  # [Fusedbun] the eps mask on or off
                         clip_threshold=clip_threshold,  # [Adafactor] RMS clipping
                         prepare_hessian=prepare_hessian, hessian_interval=hessian_interval,  # [AdaHessian] denominator
-                        hessian_seed=hessian_seed)  # [AdaHessian] probe seed
+                        hessian_seed=hessian_seed,  # [AdaHessian] probe seed
+                        nonfinite=nonfinite, fused_backward=fused_backward)  # [Fusedbun] training-loop integration (06)
         # [Fusedbun] validate the defaults before the base class builds anything
         check_group(defaults)
+        # [Fusedbun] fused-backward hook handles per parameter, and the parameters updated since the last step()
+        self._hooks, self._consumed = {}, set()
+        # [Fusedbun] parameter updates skipped for a non-finite gradient (total), and whether the last iteration had one
+        self.nonfinite_skips, self.found_nonfinite = 0, False
         # [Fusedbun] torch.optim.Optimizer stores the groups (calling our add_param_group for each)
         super().__init__(params, defaults)
 
@@ -211,8 +278,14 @@ class Fusedbun(torch.optim.Optimizer):
         params = param_group['params']
         # [Fusedbun] materialize once, so a generator is not consumed by the checks
         params = [params] if isinstance(params, torch.Tensor) else list(params)
-        # [Fusedbun] check the values this group will actually use: its own, else the defaults
-        check_group({**self.defaults, **{k: v for k, v in param_group.items() if k != 'params'}})
+        # [Fusedbun] the values this group will actually use: its own, else the defaults
+        merged = {**self.defaults, **{k: v for k, v in param_group.items() if k != 'params'}}
+        # [Fusedbun] check them before anything is stored
+        check_group(merged)
+        # [Fusedbun] fused backward is a mode of the whole optimizer: every group must agree
+        if self.param_groups and merged['fused_backward'] != self.param_groups[0]['fused_backward']:
+            # [Fusedbun] name the argument and the rule
+            raise ValueError(f"Invalid fused_backward: {merged['fused_backward']!r} (must be the same for every param group)")
         # [Fusedbun] complex parameters cannot be masked or max/min-covered: refuse them up front
         for p in params:
             # [Fusedbun] named parameters arrive as (name, tensor)
@@ -223,6 +296,109 @@ class Fusedbun(torch.optim.Optimizer):
                 raise ValueError(f"Fusedbun does not support complex parameters (got dtype {t.dtype})")
         # [Fusedbun] hand the checked group (with materialized params) to the base class
         super().add_param_group({**param_group, 'params': params})
+        # [Fusedbun] a group added later gets its fused-backward hooks too
+        self._sync_hooks()
+
+    # [Fusedbun] __setstate__: Restore pickled/loaded groups, filling options added later, and re-register the hooks they ask for.
+    def __setstate__(self, state: dict):
+        "Restore pickled/loaded groups, filling options added later, and re-register the hooks they ask for."
+        # [Fusedbun] the base class restores state, groups and its own hook dictionaries
+        super().__setstate__(state)
+        # [Fusedbun] groups saved before these options existed get the old behaviour's values
+        for g in [self.defaults, *self.param_groups]:
+            # [Fusedbun] the default policy, and the normal (unfused) mode
+            g.setdefault('nonfinite', 'skip'); g.setdefault('fused_backward', False)
+        # [Fusedbun] an unpickled optimizer has no hook bookkeeping yet
+        self.__dict__.setdefault('_hooks', {}); self.__dict__.setdefault('_consumed', set())
+        # [Fusedbun] counters of non-finite gradients, kept if already there
+        self.__dict__.setdefault('nonfinite_skips', 0); self.__dict__.setdefault('found_nonfinite', False)
+        # [Fusedbun] the hooks follow the (possibly replaced) groups
+        self._sync_hooks()
+
+    # [Fusedbun] fused_backward: Is fused backward on (for the whole optimizer)?
+    @property
+    def fused_backward(self) -> bool:
+        "Is fused backward on (for the whole optimizer)?"
+        # [Fusedbun] add_param_group keeps every group's fused_backward equal
+        return any(g['fused_backward'] for g in self.param_groups)
+
+    # [Fusedbun] _step_supports_amp_scaling: Tell GradScaler to call step() directly in fused mode, so step() can refuse it clearly.
+    @property
+    def _step_supports_amp_scaling(self) -> bool:
+        "Tell GradScaler to call step() directly in fused mode, so step() can refuse it clearly."
+        # [Fusedbun] normal mode: GradScaler unscales p.grad and skips inf steps itself, as for any optimizer
+        return self.fused_backward
+
+    # [Fusedbun] _sync_hooks: Register the fused-backward hooks on every parameter that requires grad when fused is on; remove them when off.
+    def _sync_hooks(self):
+        "Register the fused-backward hooks on every parameter that requires grad when fused is on; remove them when off."
+        # [Fusedbun] each parameter's group, looked up when a hook fires (load_state_dict replaces the group dicts)
+        self._group_of = {p: g for g in self.param_groups for p in g['params']}
+        # [Fusedbun] each parameter's position in state_dict order, for error messages
+        self._index_of = {p: i for i, p in enumerate(self._group_of)}
+        # [Fusedbun] the hooks reach the optimizer through a weak reference: a deleted optimizer leaves inert hooks, not a leak
+        ref = weakref.ref(self)
+        # [Fusedbun] visit every parameter
+        for p in self._group_of:
+            # [Fusedbun] fused on: hook each parameter that can receive a gradient, once
+            if self.fused_backward and p.requires_grad and p not in self._hooks:
+                # [Fusedbun] pre-hook (before accumulation: checks) and post-accumulate hook (the update)
+                self._hooks[p] = (p.register_hook(_pre_hook(ref, weakref.ref(p))), p.register_post_accumulate_grad_hook(_post_hook(ref)))
+            # [Fusedbun] fused off: drop the hooks this optimizer registered
+            elif not self.fused_backward and p in self._hooks:
+                # [Fusedbun] RemovableHandle.remove() for both hooks
+                for h in self._hooks.pop(p): h.remove()
+
+    # [Fusedbun] remove_hooks: Remove the fused-backward hooks and switch every group back to normal mode (gradients stay in p.grad for step()).
+    def remove_hooks(self):
+        "Remove the fused-backward hooks and switch every group back to normal mode (gradients stay in p.grad for step())."
+        # [Fusedbun] the mode is off for existing groups and for groups added later
+        for g in [self.defaults, *self.param_groups]:
+            # [Fusedbun] normal mode
+            g['fused_backward'] = False
+        # [Fusedbun] no iteration in flight any more
+        self._consumed.clear()
+        # [Fusedbun] removes every handle
+        self._sync_hooks()
+
+    # [Fusedbun] _fused_pre_hook: Before p's gradient is accumulated: refuse a backward that would sum into an unconsumed gradient or update p twice.
+    def _fused_pre_hook(self, p: torch.Tensor):
+        "Before p's gradient is accumulated: refuse a backward that would sum into an unconsumed gradient or update p twice."
+        # [Fusedbun] the first hook of an iteration checks every hooked parameter, so a stale gradient anywhere stops backward before any update
+        stale = [q for q in self._hooks if q.grad is not None] if not self._consumed else ([p] if p.grad is not None else [])
+        # [Fusedbun] a name for the (first stale, else this) parameter in the messages
+        q = stale[0] if stale else p
+        # [Fusedbun] its position in state_dict order and its shape
+        name = f"parameter {self._index_of.get(q)} of shape {tuple(q.shape)}"
+        # [Fusedbun] a gradient already there would be summed with the new one, and the update would use the sum
+        if stale:
+            # [Fusedbun] say where it can come from and what to do
+            raise RuntimeError(f"fused_backward: {name} already holds a gradient that no update consumed (set by hand, or left "
+                               f"while the hooks were removed); call opt.zero_grad() before backward")
+        # [Fusedbun] a second backward before step(): gradient accumulation would silently become one update per micro-batch
+        if p in self._consumed:
+            # [Fusedbun] refuse before anything of this backward is accumulated
+            raise RuntimeError(f"fused_backward: {name} was already updated by a backward since the last opt.step(); "
+                               f"gradient accumulation (several backward passes per step) needs fused_backward=False. "
+                               f"In fused mode call opt.step() once after each backward")
+
+    # [Fusedbun] _fused_post_hook: p's gradient is complete: update p with its group's hyperparameters, then free the gradient.
+    def _fused_post_hook(self, p: torch.Tensor):
+        "p's gradient is complete: update p with its group's hyperparameters, then free the gradient."
+        # [Fusedbun] another hook (a second fused optimizer on p) already consumed it: nothing to do
+        if p.grad is None:
+            # [Fusedbun] leave p alone
+            return
+        # [Fusedbun] the first update of a new iteration resets the non-finite flag
+        if not self._consumed:
+            # [Fusedbun] found_nonfinite describes the current iteration
+            self.found_nonfinite = False
+        # [Fusedbun] the same per-parameter step as the normal mode (no Hessian: refused in fused mode)
+        self._update(p, self._group_of[p], None)
+        # [Fusedbun] free the gradient at once: this is the memory saving
+        p.grad = None
+        # [Fusedbun] p is done for this iteration
+        self._consumed.add(p)
 
     # [Fusedbun] _init_state: Create the missing state buffers `group` needs for `p` (idempotent: also after a group change).
     def _init_state(self, p: torch.Tensor, group: dict, state: dict):
@@ -244,8 +420,16 @@ class Fusedbun(torch.optim.Optimizer):
 
     @torch.no_grad()
     # [Fusedbun] _update: Apply one Fusedbun step to parameter `p` (its gradient must be set); `hess` is a fresh z ⊙ Hz or None.
-    def _update(self, p: torch.Tensor, group: dict, hess: Optional[torch.Tensor] = None):
+    def _update(self, p: torch.Tensor, group: dict, hess: Optional[torch.Tensor] = None) -> bool:
         "Apply one Fusedbun step to parameter `p` (its gradient must be set); `hess` is a fresh z ⊙ Hz or None."
+        # [Fusedbun] the gradient as a dense tensor, read before anything is touched
+        grad = dense_grad(p)
+        # [Fusedbun] nonfinite='skip': an inf/NaN gradient (or Hessian estimate) leaves p and its state exactly as they were
+        if group['nonfinite'] == 'skip' and not (_all_finite(grad) and (hess is None or _all_finite(hess))):
+            # [Fusedbun] count it, flag the iteration, and update nothing
+            self.nonfinite_skips += 1; self.found_nonfinite = True
+            # [Fusedbun] False: p was not updated
+            return False
         # [Fusedbun] this parameter's state, created on first use
         state = self.state[p]
         # [Fusedbun] allocate whatever buffers the group's current settings need
@@ -255,7 +439,7 @@ class Fusedbun(torch.optim.Optimizer):
         # [Fusedbun] the working precision: float32 at least, so bfloat16 weights are updated accurately
         dtype = torch.promote_types(p.dtype, torch.float32)
         # [Fusedbun] dense gradient in the working precision (a new tensor when a conversion happens)
-        g = dense_grad(p).to(dtype)
+        g = grad.to(dtype)
         # [Adalite] gradient centralization for rank ≥ 2 (returns a new tensor: p.grad is never modified)
         if group['centralize']:
             # [Adalite] g ← g − mean over dims 1…
@@ -304,6 +488,8 @@ class Fusedbun(torch.optim.Optimizer):
             decoupled_decay_(p, group['lr'], group['Lambda'])
         # [Fusedbun] p ← p − lr·u (u is cast to p's dtype by the in-place add)
         p.add_(u, alpha=-group['lr'])
+        # [Fusedbun] True: p was updated
+        return True
 
     # [Fusedbun] _hessian_estimates: Fresh z ⊙ Hz for every parameter whose group has prepare_hessian on and is due a refresh this step.
     def _hessian_estimates(self) -> dict:
@@ -350,8 +536,16 @@ class Fusedbun(torch.optim.Optimizer):
             with torch.enable_grad():
                 # [Fusedbun] forward + backward inside the closure
                 loss = closure()
+        # [Fusedbun] fused mode: the hooks have already updated every parameter during backward
+        if self.fused_backward:
+            # [Fusedbun] finish the iteration (checks, then reset) and hand back the loss
+            return self._end_fused_iteration(loss)
+        # [Fusedbun] a new iteration: no non-finite gradient seen yet
+        self.found_nonfinite = False
         # [AdaHessian] Hessian estimates come before any update, so their errors change nothing
         hess = self._hessian_estimates()
+        # [Fusedbun] nonfinite='raise': refuse the whole step before any parameter or state changes
+        self._raise_on_nonfinite(hess)
         # [Fusedbun] update every parameter that has a gradient; those without one keep no state
         for group in self.param_groups:
             # [Fusedbun] each parameter of the group
@@ -363,8 +557,46 @@ class Fusedbun(torch.optim.Optimizer):
         # [Fusedbun] the closure's loss, like every torch.optim optimizer
         return loss
 
+    # [Fusedbun] _raise_on_nonfinite: For groups with nonfinite='raise': raise before any change if a gradient or Hessian estimate has inf/NaN.
+    def _raise_on_nonfinite(self, hess: dict):
+        "For groups with nonfinite='raise': raise before any change if a gradient or Hessian estimate has inf/NaN."
+        # [Fusedbun] parameters in state_dict order, with their groups
+        for i, (p, group) in enumerate(self._group_of.items()):
+            # [Fusedbun] only 'raise' groups, only parameters that have a gradient
+            if group['nonfinite'] == 'raise' and p.grad is not None:
+                # [Fusedbun] the gradient, and this step's Hessian estimate if there is one
+                if not _all_finite(dense_grad(p)) or (p in hess and not _all_finite(hess[p])):
+                    # [Fusedbun] flag it for the caller, who may catch the error
+                    self.found_nonfinite = True
+                    # [Fusedbun] name the parameter; nothing has been updated
+                    raise RuntimeError(f"nonfinite='raise': parameter {i} of shape {tuple(p.shape)} has a non-finite gradient "
+                                       f"(inf or NaN); no parameter and no state was changed")
+
+    # [Fusedbun] _end_fused_iteration: step() in fused mode: refuse GradScaler and unconsumed gradients, then start the next iteration.
+    def _end_fused_iteration(self, loss):
+        "step() in fused mode: refuse GradScaler and unconsumed gradients, then start the next iteration."
+        # [Fusedbun] GradScaler sets found_inf on optimizers that handle scaling themselves (see _step_supports_amp_scaling)
+        if self.__dict__.pop('found_inf', None) is not None:
+            # [Fusedbun] explain why: the hooks ran inside backward, before the scaler could unscale or check for infs
+            raise RuntimeError("fused_backward=True cannot be used with torch.amp.GradScaler: the hooks update each "
+                               "parameter inside backward from the *scaled* gradient, before the scaler can unscale it or "
+                               "skip inf steps. Use bfloat16 autocast (no scaler needed) or fused_backward=False")
+        # [Fusedbun] a gradient still present was never seen by a hook (set by hand, or accumulated before hooks existed)
+        for p in self._hooks:
+            # [Fusedbun] step() would silently ignore it
+            if p.grad is not None:
+                # [Fusedbun] name the parameter
+                raise RuntimeError(f"fused_backward: parameter {self._index_of[p]} of shape {tuple(p.shape)} has a gradient "
+                                   f"that no backward hook consumed (set by hand?); step() applies nothing in fused mode")
+        # [Fusedbun] the iteration is over: every parameter may be updated once more
+        self._consumed.clear()
+        # [Fusedbun] the closure's loss, as in the normal mode
+        return loss
+
+
 # %% ../nbs/03_fusedbun.ipynb #e6b579a8
 _STATE_KEYS = {'step', 'momentum_buffer', 'exp_avg_sq', 'exp_hessian'}  # [Fusedbun] the state a Fusedbun parameter may hold
+_LATER_KEYS = {'nonfinite', 'fused_backward'}  # [Fusedbun] group options added after the first checkpoints: filled in when missing
 
 # [Fusedbun] _shape_ok: Does a saved state value have a shape that fits parameter `p` (full tensor or SM3 cover)?
 def _shape_ok(value, p: torch.Tensor) -> bool:
@@ -392,11 +624,21 @@ def _fusedbun_load_state_dict(self, state_dict: dict):
     # [Fusedbun] each group must carry Fusedbun's hyperparameters (another optimizer's would not)
     for i, g in enumerate(state_dict['param_groups']):
         # [Fusedbun] which of our hyperparameters the saved group lacks
-        missing = sorted(set(self.defaults) - set(g))
+        missing = sorted(set(self.defaults) - set(g) - _LATER_KEYS)
         # [Fusedbun] refuse a state dict written by another optimizer
         if missing:
             # [Fusedbun] say which keys are missing
             raise ValueError(f"Not a Fusedbun state dict: param group {i} lacks {missing}")
+    # [Fusedbun] fused backward is how this optimizer runs, not part of the math: the live mode is kept, whatever was saved
+    live_fused = self.fused_backward
+    # [Fusedbun] missing later options take the live defaults; every saved group is then checked like a new one
+    groups = [{'nonfinite': self.defaults['nonfinite'], **g, 'fused_backward': live_fused} for g in state_dict['param_groups']]
+    # [Fusedbun] e.g. a prepare_hessian checkpoint cannot be loaded into a fused-backward optimizer
+    for g in groups:
+        # [Fusedbun] raises a ValueError naming the argument
+        check_group({k: v for k, v in g.items() if k != 'params'})
+    # [Fusedbun] load the completed groups (a shallow copy: the caller's dict is not modified)
+    state_dict = {**state_dict, 'param_groups': groups}
     # [Fusedbun] the group structure must match (the base class checks this too, but only after we check shapes)
     saved_sizes = [len(g['params']) for g in state_dict['param_groups']]
     # [Fusedbun] sizes of the live groups
@@ -427,5 +669,7 @@ def _fusedbun_load_state_dict(self, state_dict: dict):
     saved = {k: state_dict['state'][i] for k, i in enumerate(i for g in state_dict['param_groups'] for i in g['params']) if i in state_dict['state']}
     # [Fusedbun] undo the base class's cast of float32 covers / bfloat16 momentum to the parameter dtype
     restore_state_dtypes(self, saved)
+    # [Fusedbun] a loaded checkpoint starts a new iteration in fused mode
+    self._consumed.clear()
 
 Fusedbun.load_state_dict = _fusedbun_load_state_dict  # [Fusedbun] checked, dtype-preserving load_state_dict
