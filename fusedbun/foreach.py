@@ -6,7 +6,7 @@
 __all__ = ['supports_foreach', 'foreach_scale_', 'foreach_momentum_', 'fused_tensor_step_', 'fused_bucket_step_', 'compiled_step',
            'foreach_update_', 'parity_runs', 'state_pairs', 'parity_error']
 
-# %% ../nbs/04_foreach.ipynb #1ae6c4c1
+# %% ../nbs/04_foreach.ipynb #9d3719a9
 import os  # [Fusedbun] the FUSEDBUN_COMPILE environment switch
 import warnings  # [Fusedbun] a warning when compilation fails and eager runs instead
 from collections import defaultdict  # [Fusedbun] buckets of parameters keyed by (device, dtype, β)
@@ -17,7 +17,7 @@ import torch  # [Fusedbun] tensors and the torch._foreach_* multi-tensor kernels
 from .adalite import centralize, clip_by_rms, second_moment_beta  # [Adalite] components (02_adalite)
 from .optimizer import Fusedbun, significant_mask, ema_second_moment_, read_second_moment, momentum_update_  # [Fusedbun] components (03_fusedbun)
 
-# %% ../nbs/04_foreach.ipynb #dea6208c
+# %% ../nbs/04_foreach.ipynb #3b77512f
 # [Fusedbun] supports_foreach: Can foreach_update_ take these parameters (dense real gradients on every one)?
 def supports_foreach(group: dict,  # the param group (its options are all accelerated)
                      params: list,  # the parameters of this group that have a gradient
@@ -26,7 +26,7 @@ def supports_foreach(group: dict,  # the param group (its options are all accele
     # [Fusedbun] every option of the group is handled; only the gradient layout can rule the fast path out
     return all(p.grad is not None and p.grad.layout == torch.strided and not p.grad.is_complex() for p in params)
 
-# %% ../nbs/04_foreach.ipynb #87b687c0
+# %% ../nbs/04_foreach.ipynb #3d8c94f7
 # [Fusedbun] foreach_scale_: x ← s·x for every tensor of the list, in place, with s kept in float32 for low-precision tensors.
 def foreach_scale_(xs: list,  # tensors of one device and dtype, scaled in place
                    s: float,  # the factor
@@ -45,7 +45,7 @@ def foreach_scale_(xs: list,  # tensors of one device and dtype, scaled in place
     # [Fusedbun] the scaled tensors
     return xs
 
-# %% ../nbs/04_foreach.ipynb #1f63c610
+# %% ../nbs/04_foreach.ipynb #5d1fcdbc
 # [Fusedbun] foreach_momentum_: m ← β m + (1−β) x for every pair of the lists, in place: the multi-tensor momentum_update_.
 def foreach_momentum_(ms: list,  # momentum buffers, updated in place
                       xs: list,  # values blended in (same shapes)
@@ -64,7 +64,7 @@ def foreach_momentum_(ms: list,  # momentum buffers, updated in place
     # [Fusedbun] the updated buffers
     return ms
 
-# %% ../nbs/04_foreach.ipynb #a4952b6e
+# %% ../nbs/04_foreach.ipynb #fbf69c71
 # [Fusedbun] fused_tensor_step_: One parameter's complete Fusedbun step from explicit tensors; torch.compile fuses it on CUDA.
 def fused_tensor_step_(p: torch.Tensor,  # the parameter, updated in place
                        grad: torch.Tensor,  # its dense gradient (not modified)
@@ -127,7 +127,7 @@ def fused_bucket_step_(ps: list, grads: list, ms: list, stores: list, xs: list, 
         # [Fusedbun] the same per-tensor step
         fused_tensor_step_(p, g, m, s, x, beta, lr, eps, Lambda, momentum_beta, centralize_, sparse_update, placement, denominator, clip_threshold)
 
-# %% ../nbs/04_foreach.ipynb #2da65f20
+# %% ../nbs/04_foreach.ipynb #1b7d9e02
 _COMPILED = {}  # [Fusedbun] compiled fused_bucket_step_ per device type (False: compilation unavailable)
 
 # [Fusedbun] compiled_step: torch.compile(fused_bucket_step_) for a device type, or None where it is off or unavailable.
@@ -151,7 +151,7 @@ def compiled_step(device: torch.device):
     # [Fusedbun] the compiled function, or None after a failure
     return _COMPILED[device.type] or None
 
-# %% ../nbs/04_foreach.ipynb #148ad7f8
+# %% ../nbs/04_foreach.ipynb #48fc0f78
 # [Fusedbun] _bucket_params: Create missing state, count the step, and group params by (device, dtype, β) for the foreach kernels.
 def _bucket_params(opt, group: dict, params: list) -> dict:
     "Create missing state, count the step, and group the parameters by (device, dtype, β)."
@@ -172,7 +172,7 @@ def _bucket_params(opt, group: dict, params: list) -> dict:
     # [Fusedbun] the buckets
     return buckets
 
-# %% ../nbs/04_foreach.ipynb #38c5f6db
+# %% ../nbs/04_foreach.ipynb #bda4791f
 # [Fusedbun] _denominator_key: The state key of the denominator's statistic, or None.
 def _denominator_key(group: dict) -> Optional[str]:
     "'exp_hessian', 'exp_avg_sq' or None, as `Fusedbun._init_state` chooses."
@@ -278,7 +278,7 @@ def _foreach_bucket_(opt, group: dict, ps: list, hess: dict, beta: float):
     # [Fusedbun] p ← p − lr·u for the whole bucket
     torch._foreach_add_(ps, us, alpha=-lr)
 
-# %% ../nbs/04_foreach.ipynb #c7e13119
+# %% ../nbs/04_foreach.ipynb #15461dec
 # [Fusedbun] _compiled_bucket_: The bucket's tensors of rank ≥ 2 through the compiled bucket step; returns the rest.
 def _compiled_bucket_(step_fn, opt, group: dict, ps: list, hess: dict, beta: float) -> list:
     "Run `step_fn` (compiled fused_bucket_step_) on the tensors of rank ≥ 2; return the parameters left for foreach."
@@ -331,7 +331,7 @@ def foreach_update_(opt,  # a Fusedbun optimizer (its state and _init_state are 
             # [Fusedbun] the multi-tensor Fusedbun step
             _foreach_bucket_(opt, group, rest, hess, beta)
 
-# %% ../nbs/04_foreach.ipynb #57ec8b53
+# %% ../nbs/04_foreach.ipynb #180dcf44
 # [Fusedbun] parity_runs: Run the reference loop and a fast update side by side for `steps` steps on the same params and grads.
 def parity_runs(opts: dict,  # Fusedbun options of the first group (lr=0.01 unless given)
                 device='cpu',  # where parameters live
