@@ -7,7 +7,7 @@ __all__ = ['gpt_shapes', 'make_params', 'FastFusedbun', 'optimizer_factories', '
            'floor_bytes_per_param', 'bench', 'device_name', 'git_commit', 'markdown_table', 'scaling', 'plot_results',
            'main']
 
-# %% ../nbs/05_speed.ipynb #f1035cf4
+# %% ../nbs/05_speed.ipynb #d8a4f7d3
 import argparse  # [Fusedbun] the command line of `python -m fusedbun.speed`
 import csv  # [Fusedbun] the table as CSV
 import gc  # [Fusedbun] free one optimizer's state before the next is built
@@ -24,7 +24,7 @@ from .core import bytes_per_param  # [Fusedbun] state accounting (00_core)
 from .optimizer import Fusedbun  # [Fusedbun] the optimizer under test (03_fusedbun)
 from .foreach import foreach_update_, supports_foreach  # [Fusedbun] the multi-tensor path (04_foreach)
 
-# %% ../nbs/05_speed.ipynb #dc8aa9f2
+# %% ../nbs/05_speed.ipynb #709f2a4a
 # [Fusedbun] gpt_shapes: Parameter shapes of a GPT-2-style model: embeddings, then per layer LayerNorms, attention and MLP.
 def gpt_shapes(d: int = 2048,  # model width d_model
                layers: int = 24,  # transformer blocks
@@ -55,11 +55,11 @@ def make_params(shapes: list, device='cpu', dtype=torch.float32, seed: int = 0) 
     # [Fusedbun] ready to step
     return ps
 
-# %% ../nbs/05_speed.ipynb #56076bdf
+# %% ../nbs/05_speed.ipynb #8280deaa
 # [Fusedbun] FastFusedbun: Fusedbun whose step sends each group through foreach_update_ (what the lead wires into Fusedbun.step).
 class FastFusedbun(Fusedbun):
     "Fusedbun with `step` routed through `foreach_update_` where `supports_foreach` allows; the reference loop otherwise."
-    # [Fusedbun] __init__: Fusedbun's arguments plus `compile`: '1' compiled per-tensor step, '0' eager foreach, None the default
+    # [Fusedbun] __init__: Fusedbun's arguments plus `compile`: '1' compiled step, '0' eager foreach, None the default
     def __init__(self, params, compile=None, **kw):
         # [Fusedbun] the FUSEDBUN_COMPILE value to use during step (None: leave the environment alone)
         self.compile = compile
@@ -114,7 +114,7 @@ class FastFusedbun(Fusedbun):
                     # [Fusedbun] the reference per-parameter step
                     self._update(p, group, hess.get(p))
 
-# %% ../nbs/05_speed.ipynb #3997e29d
+# %% ../nbs/05_speed.ipynb #6d880a9a
 # [Fusedbun] optimizer_factories: Name → function(params) → optimizer, for every optimizer in the comparison that is importable.
 def optimizer_factories(device: str) -> dict:
     "Name → factory(params) of the compared optimizers; pytorch_optimizer's SM3 and Adalite only where it is installed."
@@ -151,7 +151,7 @@ def optimizer_factories(device: str) -> dict:
     # [Fusedbun] the factories
     return f
 
-# %% ../nbs/05_speed.ipynb #48af2606
+# %% ../nbs/05_speed.ipynb #05e3ec82
 # [Fusedbun] sync: Wait for the device's queued work (no-op on the CPU).
 def sync(device: str):
     "Synchronize CUDA; nothing on the CPU."
@@ -227,7 +227,7 @@ def floor_bytes_per_param(opt, param_bytes: int = 4) -> float:
     # [Fusedbun] p read + written, g read, state read + written
     return 3 * param_bytes + 2 * bytes_per_param(opt)
 
-# %% ../nbs/05_speed.ipynb #e662270f
+# %% ../nbs/05_speed.ipynb #4b1cc070
 # [Fusedbun] bench: Time every optimizer on the GPT-shaped set; returns rows of name, ms/step, state B/param, floor ratio.
 def bench(device: str = 'cpu', d: int = 384, layers: int = 24, vocab: int = 8192, steps: int = 15, warmup: int = 3,
           names=None, rounds: int = 3) -> list:  # [Fusedbun] optimizer subset, CPU rounds
@@ -325,7 +325,7 @@ def markdown_table(rows: list, meta: dict) -> str:
     # [Fusedbun] the markdown
     return head + '\n'.join(lines)
 
-# %% ../nbs/05_speed.ipynb #e11f583b
+# %% ../nbs/05_speed.ipynb #803f6f7e
 # [Fusedbun] scaling: Step time vs parameter count for the given optimizers (GPT sets of growing width), one at a time.
 def scaling(device: str, widths=(128, 256, 512, 1024, 1536, 2048), layers: int = 24, vocab: int = 50304, steps: int = 15,
             names=('Fusedbun foreach+compile', 'torch AdamW fused')) -> list:  # [Fusedbun] the optimizers compared
@@ -351,7 +351,7 @@ def scaling(device: str, widths=(128, 256, 512, 1024, 1536, 2048), layers: int =
     # [Fusedbun] the curve
     return rows
 
-# %% ../nbs/05_speed.ipynb #3c7cdb24
+# %% ../nbs/05_speed.ipynb #6bdbb5b4
 # [Fusedbun] plot_results: Bar chart of ms/step (and the scaling curve, when given), saved to `path`.
 def plot_results(rows: list, meta: dict, path: str, scale_rows=None):
     "Horizontal bars of ms/step with the memory floor of fused/foreach AdamW marked; a log-log scaling panel when given."
@@ -390,7 +390,7 @@ def plot_results(rows: list, meta: dict, path: str, scale_rows=None):
     # [Fusedbun] the figure, for inline display
     return fig
 
-# %% ../nbs/05_speed.ipynb #1521d677
+# %% ../nbs/05_speed.ipynb #a5824fe3
 # [Fusedbun] main: Command line: time the optimizers, print the table, write CSV, markdown and the plot under --out.
 def main(argv=None):
     "python -m fusedbun.speed [--device cuda] [--d-model 2048] [--layers 24] [--vocab V] [--steps 15] [--out DIR] [--scaling]"
@@ -451,7 +451,7 @@ def main(argv=None):
     # [Fusedbun] for callers
     return rows, meta
 
-# %% ../nbs/05_speed.ipynb #5fd54039
+# %% ../nbs/05_speed.ipynb #74a35dd7
 # [Fusedbun] module entry point: `python -m fusedbun.speed` (not when the notebook cell runs)
 if __name__ == '__main__' and sys.argv[0].endswith('speed.py'):
     # [Fusedbun] run the command line
