@@ -546,9 +546,14 @@ def plot_memory(res: dict, path=None):
     palette = dict(zip(['fusedbun', 'ablation', 'peer'], sns.color_palette('deep', 3)))
     for ax, t in zip(axs, tasks):
         d = s[(s.task == t) & np.isfinite(s.test_mean)]
+        # [Fusedbun] on a log axis an exact 0 (a solved toy problem) is drawn at 1e-9 instead of vanishing
+        d = d.assign(test_mean=d.test_mean if TASKS[t].higher_is_better else d.test_mean.clip(lower=1e-9))
         # [Fusedbun] error bars: ± one std over seeds
         ax.errorbar(d.bytes_per_param, d.test_mean, yerr=d.test_std, fmt='none', ecolor='grey', lw=1)
         sns.scatterplot(d, x='bytes_per_param', y='test_mean', hue='group', palette=palette, s=50, ax=ax, legend=False)
+        # [Fusedbun] Fusedbun itself as a large star on top, so the ablations at the same memory do not hide it
+        fb = d[d.group == 'fusedbun']
+        ax.scatter(fb.bytes_per_param, fb.test_mean, marker='*', s=250, color=palette['fusedbun'], edgecolor='k', zorder=3)
         for _, r in d.iterrows(): ax.annotate(r.optimizer.replace('fusedbun-', 'fb-'), (r.bytes_per_param, r.test_mean), fontsize=7)
         ax.set(title=t, xlabel='optimizer state (bytes / parameter)', ylabel=TASKS[t].metric)
         if not TASKS[t].higher_is_better: ax.set_yscale('log')
