@@ -175,6 +175,8 @@ def check_group(g: dict) -> dict:
         raise ValueError(f"Invalid momentum_dtype: {g['momentum_dtype']!r} (must be None or a floating torch.dtype)")
     # [Fusedbun] the non-finite gradient policy
     check_choice('nonfinite', g['nonfinite'], ('skip', 'raise', 'ignore'))
+    # [Fusedbun] the implementation switch: None (auto), True (fast path required) or False (reference loop)
+    check_choice('foreach', g['foreach'], (None, True, False))
     # [Fusedbun] fused backward updates each parameter inside backward, one at a time: refuse what needs all gradients first
     if g['fused_backward'] and g['prepare_hessian']:
         # [AdaHessian] H z needs every gradient with its graph before any parameter moves
@@ -196,6 +198,19 @@ def _all_finite(t: torch.Tensor) -> bool:
     # isfinite(t).all() (no boolean tensor). Finite values can only fail if the sum overflows (|t| ~ 3e38/numel), where
     # t² has long overflowed the second moment: skipping such a gradient is right too. One host sync on GPU.
     return math.isfinite(t.sum(dtype=torch.promote_types(t.dtype, torch.float32)).item())
+
+# [Fusedbun] _all_finite_many: One screen of many tensors: are they all finite? Multi-tensor norms, one host sync per device.
+def _all_finite_many(ts: list) -> bool:
+    "True when every tensor of `ts` is finite. False also when a norm overflows, so callers re-check per tensor."
+    # [Fusedbun] tensors grouped by device, since a foreach kernel and a stack need one device
+    by_device = {}
+    # [Fusedbun] sort the tensors into their device's list
+    for t in ts:
+        # [Fusedbun] append to the list of its device
+        by_device.setdefault(t.device, []).append(t)
+    # [Fusedbun] NOTE: inf/NaN anywhere makes a norm inf/NaN, so no non-finite tensor passes; a huge finite one may fail
+    # the screen (its norm overflows), which only sends the group to the exact per-tensor check of _all_finite
+    return all(math.isfinite(torch.stack(torch._foreach_norm(group)).sum().item()) for group in by_device.values())
 
 # [Fusedbun] _pre_hook: A tensor hook that runs the optimizer's checks before p's gradient is accumulated (weak references: no cycle, no leak).
 def _pre_hook(opt_ref, p_ref):
@@ -250,6 +265,7 @@ class Fusedbun(torch.optim.Optimizer):
                  momentum_dtype: Optional[torch.dtype] = None,  # momentum buffer dtype (None: the parameter's)
                  nonfinite: str = 'skip',  # inf/NaN gradient: 'skip' that parameter (state untouched), 'raise' before any change, 'ignore'
                  fused_backward: bool = False,  # update each parameter inside backward as soon as its gradient is ready, then free it
+                 foreach: Optional[bool] = None,  # multi-tensor fast path (04_foreach): None where it applies, True required, False off
                 ):
         # [Fusedbun] every hyperparameter goes into the defaults, so groups can override any of them
         defaults = dict(lr=lr, eps=eps, beta_decay=beta_decay, Lambda=Lambda,  # [Fusedbun] the spec's numbers
@@ -261,7 +277,8 @@ class Fusedbun(torch.optim.Optimizer):
                         clip_threshold=clip_threshold,  # [Adafactor] RMS clipping
                         prepare_hessian=prepare_hessian, hessian_interval=hessian_interval,  # [AdaHessian] denominator
                         hessian_seed=hessian_seed,  # [AdaHessian] probe seed
-                        nonfinite=nonfinite, fused_backward=fused_backward)  # [Fusedbun] training-loop integration (06)
+                        nonfinite=nonfinite, fused_backward=fused_backward,  # [Fusedbun] training-loop integration (06)
+                        foreach=foreach)  # [Fusedbun] which implementation runs step (04)
         # [Fusedbun] validate the defaults before the base class builds anything
         check_group(defaults)
         # [Fusedbun] fused-backward hook handles per parameter, and the parameters updated since the last step()
@@ -307,7 +324,7 @@ class Fusedbun(torch.optim.Optimizer):
         # [Fusedbun] groups saved before these options existed get the old behaviour's values
         for g in [self.defaults, *self.param_groups]:
             # [Fusedbun] the default policy, and the normal (unfused) mode
-            g.setdefault('nonfinite', 'skip'); g.setdefault('fused_backward', False)
+            g.setdefault('nonfinite', 'skip'); g.setdefault('fused_backward', False); g.setdefault('foreach', None)
         # [Fusedbun] an unpickled optimizer has no hook bookkeeping yet
         self.__dict__.setdefault('_hooks', {}); self.__dict__.setdefault('_consumed', set())
         # [Fusedbun] counters of non-finite gradients, kept if already there
@@ -418,6 +435,37 @@ class Fusedbun(torch.optim.Optimizer):
             # [SM3] rank ≥ 2 with cover=True: Σ nᵢ accumulators; otherwise the full tensor (seed 000's exp_avg_sq)
             state[key] = init_cover(p, dtype) if group['cover'] and p.dim() > 1 else torch.zeros_like(p, dtype=dtype)
 
+    # [Fusedbun] _skip_nonfinite: nonfinite='skip' and an inf/NaN gradient or Hessian estimate: count it and say so.
+    def _skip_nonfinite(self, grad: torch.Tensor, group: dict, hess: Optional[torch.Tensor] = None) -> bool:
+        "True (counted in `nonfinite_skips`, flagged in `found_nonfinite`) when this parameter must be skipped."
+        # [Fusedbun] only the 'skip' policy skips, and only a non-finite gradient or Hessian estimate
+        if group['nonfinite'] != 'skip' or (_all_finite(grad) and (hess is None or _all_finite(hess))):
+            # [Fusedbun] update it
+            return False
+        # [Fusedbun] count it and flag the iteration
+        self.nonfinite_skips += 1; self.found_nonfinite = True
+        # [Fusedbun] skip it
+        return True
+
+    # [Fusedbun] _use_foreach: Should `params` of `group` go through the multi-tensor path of 04_foreach?
+    def _use_foreach(self, group: dict, params: list) -> bool:
+        "True when the fast path applies (dense real gradients) and the group does not switch it off; raises if forced but impossible."
+        # [Fusedbun] imported here: fusedbun.foreach builds on this module (a top-level import would be circular)
+        from fusedbun.foreach import supports_foreach
+        # [Fusedbun] foreach=False: the reference loop, always
+        if group['foreach'] is False:
+            # [Fusedbun] the readable per-parameter step
+            return False
+        # [Fusedbun] the fast path takes dense, real gradients
+        ok = supports_foreach(group, params)
+        # [Fusedbun] foreach=True promises the fast path: say why it cannot run
+        if group['foreach'] is True and not ok:
+            # [Fusedbun] a clear error instead of a silent fallback
+            raise RuntimeError("foreach=True needs dense real gradients on every parameter (sparse gradients, e.g. "
+                               "nn.Embedding(sparse=True), run on the reference path: use foreach=None or False)")
+        # [Fusedbun] None: the fast path wherever it applies (like torch.optim's foreach default)
+        return ok
+
     @torch.no_grad()
     # [Fusedbun] _update: Apply one Fusedbun step to parameter `p` (its gradient must be set); `hess` is a fresh z ⊙ Hz or None.
     def _update(self, p: torch.Tensor, group: dict, hess: Optional[torch.Tensor] = None) -> bool:
@@ -425,9 +473,7 @@ class Fusedbun(torch.optim.Optimizer):
         # [Fusedbun] the gradient as a dense tensor, read before anything is touched
         grad = dense_grad(p)
         # [Fusedbun] nonfinite='skip': an inf/NaN gradient (or Hessian estimate) leaves p and its state exactly as they were
-        if group['nonfinite'] == 'skip' and not (_all_finite(grad) and (hess is None or _all_finite(hess))):
-            # [Fusedbun] count it, flag the iteration, and update nothing
-            self.nonfinite_skips += 1; self.found_nonfinite = True
+        if self._skip_nonfinite(grad, group, hess):
             # [Fusedbun] False: p was not updated
             return False
         # [Fusedbun] this parameter's state, created on first use
@@ -548,10 +594,21 @@ class Fusedbun(torch.optim.Optimizer):
         self._raise_on_nonfinite(hess)
         # [Fusedbun] update every parameter that has a gradient; those without one keep no state
         for group in self.param_groups:
-            # [Fusedbun] each parameter of the group
-            for p in group['params']:
-                # [Fusedbun] parameters with no gradient are skipped, as in torch.optim
-                if p.grad is not None:
+            # [Fusedbun] parameters with no gradient are skipped, as in torch.optim
+            params = [p for p in group['params'] if p.grad is not None]
+            # [Fusedbun] the multi-tensor fast path (04_foreach), which computes the same numbers as _update
+            if self._use_foreach(group, params):
+                # [Fusedbun] imported here: fusedbun.foreach builds on this module
+                from fusedbun.foreach import foreach_update_
+                # [Fusedbun] nonfinite='skip': one screen for the whole group (one host sync per device, not one per tensor)
+                if group['nonfinite'] == 'skip' and not _all_finite_many([p.grad for p in params] + [hess[p] for p in params if p in hess]):
+                    # [Fusedbun] something is inf/NaN (or a norm overflowed): decide per parameter, exactly as _update does
+                    params = [p for p in params if not self._skip_nonfinite(p.grad, group, hess.get(p))]
+                # [Fusedbun] one foreach update for the whole group
+                foreach_update_(self, group, params, hess)
+            else:  # [Fusedbun] the readable reference: one composed update per parameter
+                # [Fusedbun] each parameter of the group
+                for p in params:
                     # [Fusedbun] the composed Fusedbun update for this parameter
                     self._update(p, group, hess.get(p))
         # [Fusedbun] the closure's loss, like every torch.optim optimizer
@@ -596,7 +653,7 @@ class Fusedbun(torch.optim.Optimizer):
 
 # %% ../nbs/03_fusedbun.ipynb #e6b579a8
 _STATE_KEYS = {'step', 'momentum_buffer', 'exp_avg_sq', 'exp_hessian'}  # [Fusedbun] the state a Fusedbun parameter may hold
-_LATER_KEYS = {'nonfinite', 'fused_backward'}  # [Fusedbun] group options added after the first checkpoints: filled in when missing
+_LATER_KEYS = {'nonfinite', 'fused_backward', 'foreach'}  # [Fusedbun] group options added after the first checkpoints: filled in when missing
 
 # [Fusedbun] _shape_ok: Does a saved state value have a shape that fits parameter `p` (full tensor or SM3 cover)?
 def _shape_ok(value, p: torch.Tensor) -> bool:
@@ -632,7 +689,8 @@ def _fusedbun_load_state_dict(self, state_dict: dict):
     # [Fusedbun] fused backward is how this optimizer runs, not part of the math: the live mode is kept, whatever was saved
     live_fused = self.fused_backward
     # [Fusedbun] missing later options take the live defaults; every saved group is then checked like a new one
-    groups = [{'nonfinite': self.defaults['nonfinite'], **g, 'fused_backward': live_fused} for g in state_dict['param_groups']]
+    groups = [{'nonfinite': self.defaults['nonfinite'], 'foreach': self.defaults['foreach'], **g, 'fused_backward': live_fused}
+              for g in state_dict['param_groups']]  # [Fusedbun] one completed dict per saved group
     # [Fusedbun] e.g. a prepare_hessian checkpoint cannot be loaded into a fused-backward optimizer
     for g in groups:
         # [Fusedbun] raises a ValueError naming the argument

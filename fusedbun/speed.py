@@ -22,7 +22,6 @@ import torch  # [Fusedbun] tensors, optimizers, CUDA events
 
 from .core import bytes_per_param  # [Fusedbun] state accounting (00_core)
 from .optimizer import Fusedbun  # [Fusedbun] the optimizer under test (03_fusedbun)
-from .foreach import foreach_update_, supports_foreach  # [Fusedbun] the multi-tensor path (04_foreach)
 
 # %% ../nbs/05_speed.ipynb #709f2a4a
 # [Fusedbun] gpt_shapes: Parameter shapes of a GPT-2-style model: embeddings, then per layer LayerNorms, attention and MLP.
@@ -56,31 +55,21 @@ def make_params(shapes: list, device='cpu', dtype=torch.float32, seed: int = 0) 
     return ps
 
 # %% ../nbs/05_speed.ipynb #8280deaa
-# [Fusedbun] FastFusedbun: Fusedbun whose step sends each group through foreach_update_ (what the lead wires into Fusedbun.step).
+# [Fusedbun] FastFusedbun: Fusedbun on its fast path with the compiled per-tensor step pinned on or off for its own steps.
 class FastFusedbun(Fusedbun):
-    "Fusedbun with `step` routed through `foreach_update_` where `supports_foreach` allows; the reference loop otherwise."
+    "Fusedbun (fast path, `foreach=True`) whose steps run with FUSEDBUN_COMPILE set to `compile` ('1' compiled, '0' eager)."
     # [Fusedbun] __init__: Fusedbun's arguments plus `compile`: '1' compiled step, '0' eager foreach, None the default
     def __init__(self, params, compile=None, **kw):
         # [Fusedbun] the FUSEDBUN_COMPILE value to use during step (None: leave the environment alone)
         self.compile = compile
-        # [Fusedbun] everything else is Fusedbun's
-        super().__init__(params, **kw)
+        # [Fusedbun] everything else is Fusedbun's, on the fast path unless told otherwise
+        super().__init__(params, **{'foreach': True, **kw})
 
     @torch.no_grad()
-    # [Fusedbun] step: one optimization step through the multi-tensor path
+    # [Fusedbun] step: Fusedbun.step with the compile switch set for its duration
     def step(self, closure=None):
-        "One step: closure, Hessian estimates, then foreach_update_ per group (reference _update where unsupported)."
-        # [Fusedbun] the loss, as the reference step returns it
-        loss = None
-        # [Fusedbun] the closure runs with gradients enabled
-        if closure is not None:
-            # [Fusedbun] forward + backward
-            with torch.enable_grad():
-                # [Fusedbun] the closure's loss
-                loss = closure()
-        # [AdaHessian] fresh z ⊙ Hz where due (the reference's own method)
-        hess = self._hessian_estimates()
-        # [Fusedbun] the compile switch for this step only
+        "Fusedbun.step with FUSEDBUN_COMPILE set to `self.compile` during the step (restored afterwards)."
+        # [Fusedbun] the switch's current value
         saved = os.environ.get('FUSEDBUN_COMPILE')
         # [Fusedbun] set it when asked
         if self.compile is not None:
@@ -88,31 +77,12 @@ class FastFusedbun(Fusedbun):
             os.environ['FUSEDBUN_COMPILE'] = self.compile
         # [Fusedbun] restore the environment even on errors
         try:
-            # [Fusedbun] the groups
-            self._step_groups(hess)
+            # [Fusedbun] the real step: closure, Hessian, non-finite policy, then foreach_update_ per group
+            return super().step(closure)
         finally:  # [Fusedbun] put the switch back
             # [Fusedbun] remove or restore
             if saved is None: os.environ.pop('FUSEDBUN_COMPILE', None)  # [Fusedbun] it was unset
             else: os.environ['FUSEDBUN_COMPILE'] = saved  # [Fusedbun] it had a value
-        # [Fusedbun] the closure's loss
-        return loss
-
-    # [Fusedbun] _step_groups: foreach_update_ for each group where supported, the reference _update otherwise
-    def _step_groups(self, hess: dict):
-        "foreach_update_ per group (reference _update where supports_foreach says no)."
-        # [Fusedbun] every group
-        for group in self.param_groups:
-            # [Fusedbun] parameters with a gradient
-            params = [p for p in group['params'] if p.grad is not None]
-            # [Fusedbun] the fast path where it applies
-            if supports_foreach(group, params):
-                # [Fusedbun] the multi-tensor step
-                foreach_update_(self, group, params, hess)
-            else:  # [Fusedbun] e.g. sparse gradients
-                # [Fusedbun] the readable reference, parameter by parameter
-                for p in params:
-                    # [Fusedbun] the reference per-parameter step
-                    self._update(p, group, hess.get(p))
 
 # %% ../nbs/05_speed.ipynb #6d880a9a
 # [Fusedbun] optimizer_factories: Name → function(params) → optimizer, for every optimizer in the comparison that is importable.
@@ -121,7 +91,7 @@ def optimizer_factories(device: str) -> dict:
     # [Fusedbun] lr is irrelevant for timing; each optimizer at its default otherwise
     lr = 1e-3
     # [Fusedbun] AdamW (fused on CUDA), SGD with momentum, Adafactor, Fusedbun reference and fast paths
-    f = {'Fusedbun reference loop': lambda ps: Fusedbun(ps, lr=lr),  # [Fusedbun] the readable per-parameter loop
+    f = {'Fusedbun reference loop': lambda ps: Fusedbun(ps, lr=lr, foreach=False),  # [Fusedbun] the readable per-parameter loop
          'Fusedbun foreach (eager)': lambda ps: FastFusedbun(ps, lr=lr, compile='0'),  # [Fusedbun] foreach kernels only
          'Fusedbun foreach+compile': lambda ps: FastFusedbun(ps, lr=lr, compile='1'),  # [Fusedbun] compiled matrices (CUDA default)
          'Fusedbun +compile bf16 momentum': lambda ps: FastFusedbun(ps, lr=lr, compile='1', momentum_dtype=torch.bfloat16),  # [Fusedbun] 2 B/param
