@@ -30,6 +30,9 @@ dev_requirements = cfg.get('dev_requirements', '').split()
 # Optional peer optimizers that the benchmarks compare against (pytorch_optimizer ships SM3, Adalite,
 # Adafactor and AdaHessian); `dev` includes them so the tests and benchmarks can import them.
 peer_requirements = ['pytorch_optimizer']
+# Triton runs the GPU kernel of nbs/04a_triton.ipynb (CUDA builds of torch already depend on it); `dev` installs it
+# on Linux x86-64 so the tests can check the kernel in Triton's CPU interpreter (CPU builds of torch do not ship it).
+kernel_requirements = ['triton>=3.2; platform_system == "Linux" and platform_machine == "x86_64"']
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 readme = here/'README.md'
@@ -47,7 +50,8 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': list(dict.fromkeys(dev_requirements + peer_requirements)), 'peers': peer_requirements},
+    extras_require={'dev': list(dict.fromkeys(dev_requirements + peer_requirements + kernel_requirements)),
+                    'peers': peer_requirements, 'kernels': kernel_requirements},
     python_requires='>=' + min_python,
     long_description=readme.read_text(encoding='utf-8') if readme.exists() else cfg['description'],
     long_description_content_type='text/markdown',

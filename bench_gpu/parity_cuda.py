@@ -1,5 +1,7 @@
-"""CUDA parity of fusedbun.foreach against Fusedbun._update (eager foreach on every option set; compiled on a few)."""
+"""CUDA parity of fusedbun.foreach against Fusedbun._update: eager foreach on every option set, compiled on a few, and the
+Triton kernel of nbs/04a_triton.ipynb (float32, bfloat16, float16; matrices spanning several tiles)."""
 import os, sys, time, torch
+from fusedbun import triton_kernel as tk
 from fusedbun.foreach import parity_error
 options = [{}, dict(cover=False), dict(momentum_beta=0.0), dict(momentum_placement='post'), dict(centralize=False),
            dict(use_rms=False), dict(sparse_update=False), dict(clip_threshold=0.5), dict(beta_schedule='adalite'),
@@ -7,10 +9,11 @@ options = [{}, dict(cover=False), dict(momentum_beta=0.0), dict(momentum_placeme
            dict(use_rms=False, momentum_beta=0.0, centralize=False),
            dict(momentum_placement='post', clip_threshold=0.3, cover=False, momentum_dtype=torch.bfloat16, beta_schedule='adalite')]
 ok = True
-def show(tag, opts, dt, err, tol):
+def show(tag, opts, dt, err, tol, extra=''):
     global ok
     good = err <= tol; ok &= good
-    print(f"{tag:8s} {str(dt):15s} {err:.2e} {'ok' if good else 'FAIL'} {opts}", flush=True)
+    print(f"{tag:8s} {str(dt):15s} {err:.2e} (tol {tol:.0e}) {'ok' if good else 'FAIL'} {opts} {extra}", flush=True)
+os.environ['FUSEDBUN_TRITON'] = '0'
 for mode, opts_list in [('0', options), ('1', [{}, dict(momentum_beta=0.0),
                                                dict(momentum_placement='post', clip_threshold=0.3, cover=False, momentum_dtype=torch.bfloat16)])]:
     os.environ['FUSEDBUN_COMPILE'] = mode
@@ -20,4 +23,22 @@ for mode, opts_list in [('0', options), ('1', [{}, dict(momentum_beta=0.0),
             err = parity_error(opts, device='cuda', dtype=dt, second_group=dict(lr=0.02, cover=False) if opts == {} else None)
             show('eager' if mode == '0' else 'compiled', opts, dt, err, (1e-5 if dt == torch.float32 and not opts.get('momentum_dtype') else 1e-6) if mode == '0' else (2e-5 if dt == torch.float32 and not opts.get('momentum_dtype') else 2e-2))
     print(f'mode {mode}: {time.time() - t:.1f} s', flush=True)
+# the Triton kernel: every option set (unsupported ones must fall through to the other paths), three dtypes
+os.environ.update(FUSEDBUN_TRITON='1', FUSEDBUN_COMPILE='0')
+assert tk.kernel_for(torch.device('cuda')) is not None, 'Triton kernel unavailable'
+calls = []
+step = tk.kernel_matrix_step_
+tk.kernel_matrix_step_ = lambda *a, **k: (calls.append(1), step(*a, **k))
+shapes = ((), (7,), (5, 6), (3, 4, 2, 3), (9, 4), (40, 600), (70, 300), (1, 513), (300, 1000), (1000, 37))
+t = time.time()
+for opts in options + [dict(eps=1e-2), dict(momentum_beta=0.0, sparse_update=False, centralize=False)]:
+    for dt in (torch.float32, torch.bfloat16, torch.float16):
+        calls.clear()
+        err = parity_error(opts, device='cuda', dtype=dt, shapes=shapes)
+        used = tk.group_supported({**dict(cover=True, use_rms=True, prepare_hessian=False, clip_threshold=None, momentum_beta=0.9, momentum_placement='pre'), **opts})
+        tol = 1e-5 if dt == torch.float32 and not opts.get('momentum_dtype') else 6e-2
+        show('triton', opts, dt, err, tol, f'kernel calls {len(calls)}')
+        if used and len(calls) != 7 * 20: ok = False; print('FAIL: kernel not used on every matrix')
+        if not used and calls: ok = False; print('FAIL: kernel used for options it does not support')
+print(f'triton: {time.time() - t:.1f} s', flush=True)
 print('CUDA PARITY', 'PASSED' if ok else 'FAILED')

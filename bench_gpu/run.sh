@@ -1,8 +1,10 @@
 #!/bin/bash
-# One device call: environment, CUDA parity, the benchmark table + scaling curve. Logs under $OUT.
+# One device call: environment, CUDA parity (reference vs eager/compiled/Triton paths), the Triton tile sweep, the benchmark
+# table + scaling curve. Logs under $OUT.
 export PYTHONUNBUFFERED=1 PYTHONPATH=.:.pyopt
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee $OUT/env.txt
 python3 -c "import torch, triton; print(torch.__version__, triton.__version__, torch.cuda.get_device_name())" | tee -a $OUT/env.txt
 python3 -c "import pytorch_optimizer; print('pytorch_optimizer', pytorch_optimizer.__file__)" 2>&1 | tail -1 | tee -a $OUT/env.txt
-timeout ${BENCH_S:-380} python3 -m fusedbun.speed --device cuda --steps 15 --out $OUT ${SCALING:---scaling} 2>&1 | tee $OUT/speed.log
-timeout ${PARITY_S:-170} python3 bench_gpu/parity_cuda.py 2>&1 | grep -v Warning | tee $OUT/parity.log
+timeout ${PARITY_S:-150} python3 bench_gpu/parity_cuda.py 2>&1 | grep -v Warning | tee $OUT/parity.log
+[ -n "$TILES" ] && timeout ${TILES_S:-200} python3 bench_gpu/tiles.py 2>&1 | tee $OUT/tiles.log
+timeout ${BENCH_S:-300} python3 -m fusedbun.speed --device cuda --steps 15 --out $OUT ${SCALING:---scaling} 2>&1 | tee $OUT/speed.log

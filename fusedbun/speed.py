@@ -22,6 +22,7 @@ import torch  # [Fusedbun] tensors, optimizers, CUDA events
 
 from .core import bytes_per_param  # [Fusedbun] state accounting (00_core)
 from .optimizer import Fusedbun  # [Fusedbun] the optimizer under test (03_fusedbun)
+from .triton_kernel import kernel_for  # [Fusedbun] is the Triton kernel available here? (04a_triton)
 
 # %% ../nbs/05_speed.ipynb #709f2a4a
 # [Fusedbun] gpt_shapes: Parameter shapes of a GPT-2-style model: embeddings, then per layer LayerNorms, attention and MLP.
@@ -55,34 +56,34 @@ def make_params(shapes: list, device='cpu', dtype=torch.float32, seed: int = 0) 
     return ps
 
 # %% ../nbs/05_speed.ipynb #8280deaa
-# [Fusedbun] FastFusedbun: Fusedbun on its fast path with the compiled per-tensor step pinned on or off for its own steps.
+# [Fusedbun] FastFusedbun: Fusedbun on its fast path with the kernel and compile switches pinned for its own steps.
 class FastFusedbun(Fusedbun):
-    "Fusedbun (fast path, `foreach=True`) whose steps run with FUSEDBUN_COMPILE set to `compile` ('1' compiled, '0' eager)."
-    # [Fusedbun] __init__: Fusedbun's arguments plus `compile`: '1' compiled step, '0' eager foreach, None the default
-    def __init__(self, params, compile=None, **kw):
-        # [Fusedbun] the FUSEDBUN_COMPILE value to use during step (None: leave the environment alone)
-        self.compile = compile
+    "Fusedbun (fast path, `foreach=True`) whose steps run with FUSEDBUN_COMPILE=`compile` and FUSEDBUN_TRITON=`triton` ('1' on, '0' off, None as set)."
+    # [Fusedbun] __init__: Fusedbun's arguments plus the two switches
+    def __init__(self, params, compile=None, triton=None, **kw):
+        # [Fusedbun] environment values to pin during step (None: leave that variable alone)
+        self.switches = {'FUSEDBUN_COMPILE': compile, 'FUSEDBUN_TRITON': triton}
         # [Fusedbun] everything else is Fusedbun's, on the fast path unless told otherwise
         super().__init__(params, **{'foreach': True, **kw})
 
     @torch.no_grad()
-    # [Fusedbun] step: Fusedbun.step with the compile switch set for its duration
+    # [Fusedbun] step: Fusedbun.step with the switches set for its duration
     def step(self, closure=None):
-        "Fusedbun.step with FUSEDBUN_COMPILE set to `self.compile` during the step (restored afterwards)."
-        # [Fusedbun] the switch's current value
-        saved = os.environ.get('FUSEDBUN_COMPILE')
-        # [Fusedbun] set it when asked
-        if self.compile is not None:
-            # [Fusedbun] '0' or '1'
-            os.environ['FUSEDBUN_COMPILE'] = self.compile
+        "Fusedbun.step with the pinned switches set during the step (the environment is restored afterwards)."
+        # [Fusedbun] the switches' current values
+        saved = {k: os.environ.get(k) for k in self.switches}
+        # [Fusedbun] set the pinned ones
+        os.environ.update({k: v for k, v in self.switches.items() if v is not None})
         # [Fusedbun] restore the environment even on errors
         try:
             # [Fusedbun] the real step: closure, Hessian, non-finite policy, then foreach_update_ per group
             return super().step(closure)
-        finally:  # [Fusedbun] put the switch back
-            # [Fusedbun] remove or restore
-            if saved is None: os.environ.pop('FUSEDBUN_COMPILE', None)  # [Fusedbun] it was unset
-            else: os.environ['FUSEDBUN_COMPILE'] = saved  # [Fusedbun] it had a value
+        finally:  # [Fusedbun] put the switches back
+            # [Fusedbun] each variable as it was
+            for k, v in saved.items():
+                # [Fusedbun] remove (it was unset) or restore its value
+                if v is None: os.environ.pop(k, None)  # [Fusedbun] it was unset
+                else: os.environ[k] = v  # [Fusedbun] it had a value
 
 # %% ../nbs/05_speed.ipynb #6d880a9a
 # [Fusedbun] optimizer_factories: Name → function(params) → optimizer, for every optimizer in the comparison that is importable.
@@ -92,15 +93,25 @@ def optimizer_factories(device: str) -> dict:
     lr = 1e-3
     # [Fusedbun] AdamW (fused on CUDA), SGD with momentum, Adafactor, Fusedbun reference and fast paths
     f = {'Fusedbun reference loop': lambda ps: Fusedbun(ps, lr=lr, foreach=False),  # [Fusedbun] the readable per-parameter loop
-         'Fusedbun foreach (eager)': lambda ps: FastFusedbun(ps, lr=lr, compile='0'),  # [Fusedbun] foreach kernels only
-         'Fusedbun foreach+compile': lambda ps: FastFusedbun(ps, lr=lr, compile='1'),  # [Fusedbun] compiled matrices (CUDA default)
-         'Fusedbun +compile bf16 momentum': lambda ps: FastFusedbun(ps, lr=lr, compile='1', momentum_dtype=torch.bfloat16),  # [Fusedbun] 2 B/param
-         'Fusedbun +compile momentum 0': lambda ps: FastFusedbun(ps, lr=lr, compile='1', momentum_beta=0.0),  # [Fusedbun] covers only
+         'Fusedbun foreach (eager)': lambda ps: FastFusedbun(ps, lr=lr, compile='0', triton='0'),  # [Fusedbun] foreach kernels only
+         'Fusedbun foreach+compile': lambda ps: FastFusedbun(ps, lr=lr, compile='1', triton='0'),  # [Fusedbun] compiled matrices
+         'Fusedbun +compile bf16 momentum': lambda ps: FastFusedbun(ps, lr=lr, compile='1', triton='0', momentum_dtype=torch.bfloat16),  # [Fusedbun] 2 B/param
+         'Fusedbun +compile momentum 0': lambda ps: FastFusedbun(ps, lr=lr, compile='1', triton='0', momentum_beta=0.0),  # [Fusedbun] covers only
          'torch AdamW foreach': lambda ps: torch.optim.AdamW(ps, lr=lr, foreach=True)}  # [Fusedbun] the CPU baseline
     # [Fusedbun] fused AdamW exists for CUDA tensors: the GPU baseline
     if device == 'cuda':
         # [Fusedbun] one kernel for the whole step
         f['torch AdamW fused'] = lambda ps: torch.optim.AdamW(ps, lr=lr, fused=True)
+    # [Fusedbun] the Triton kernel (04a_triton), the CUDA default, with the same three momentum settings
+    if device == 'cuda' and kernel_for(torch.device('cuda')) is not None:
+        # [Fusedbun] the defaults: Triton for matrices, foreach for vectors
+        f['Fusedbun Triton (default)'] = lambda ps: FastFusedbun(ps, lr=lr, triton='1')
+        # [Fusedbun] 2 B/param of momentum
+        f['Fusedbun Triton bf16 momentum'] = lambda ps: FastFusedbun(ps, lr=lr, triton='1', momentum_dtype=torch.bfloat16)
+        # [Fusedbun] covers only
+        f['Fusedbun Triton momentum 0'] = lambda ps: FastFusedbun(ps, lr=lr, triton='1', momentum_beta=0.0)
+        # [Fusedbun] what the non-finite screen (one extra read of the gradients) costs
+        f["Fusedbun Triton nonfinite='ignore'"] = lambda ps: FastFusedbun(ps, lr=lr, triton='1', nonfinite='ignore')
     # [Fusedbun] SGD with momentum (foreach): the cheapest stateful optimizer
     f['torch SGD momentum foreach'] = lambda ps: torch.optim.SGD(ps, lr=lr, momentum=0.9, foreach=True)
     # [Adafactor] torch.optim.Adafactor (PyTorch ≥ 2.5)
@@ -298,7 +309,7 @@ def markdown_table(rows: list, meta: dict) -> str:
 # %% ../nbs/05_speed.ipynb #803f6f7e
 # [Fusedbun] scaling: Step time vs parameter count for the given optimizers (GPT sets of growing width), one at a time.
 def scaling(device: str, widths=(128, 256, 512, 1024, 1536, 2048), layers: int = 24, vocab: int = 50304, steps: int = 15,
-            names=('Fusedbun foreach+compile', 'torch AdamW fused')) -> list:  # [Fusedbun] the optimizers compared
+            names=('Fusedbun Triton (default)', 'Fusedbun foreach+compile', 'torch AdamW fused')) -> list:  # [Fusedbun] those present are compared
     "Rows (optimizer, params, ms/step) for GPT sets of each width: does step time grow linearly with size?"
     # [Fusedbun] the factories available here
     facts = optimizer_factories(device)
