@@ -16,7 +16,7 @@ import torch  # [Fusedbun] tensors and the torch._foreach_* multi-tensor kernels
 
 from .adalite import centralize, clip_by_rms, second_moment_beta  # [Adalite] components (02_adalite)
 from .optimizer import Fusedbun, significant_mask, ema_second_moment_, read_second_moment, momentum_update_  # [Fusedbun] components (03_fusedbun)
-from .triton_kernel import kernel_for, kernel_bucket_  # [Fusedbun] the Triton kernel for matrices (04a_triton)
+from .triton_kernel import kernel_available, kernel_bucket_  # [Fusedbun] the Triton kernels for matrices (04a_triton)
 
 # %% ../nbs/04_foreach.ipynb #a005ab44
 # [Fusedbun] supports_foreach: Can foreach_update_ take these parameters (dense real gradients on every one)?
@@ -326,10 +326,8 @@ def foreach_update_(opt,  # a Fusedbun optimizer (its state and _init_state are 
     "Same parameters and state as `for p in params: opt._update(p, group, hess.get(p))`, with foreach kernels."
     # [Fusedbun] state creation and step counting, then buckets of one device, dtype and β
     for (device, _, beta), ps in _bucket_params(opt, group, params).items():
-        # [Fusedbun] the Triton kernel where it runs (CUDA by default, 04a_triton)
-        kernel = kernel_for(device)
-        # [Fusedbun] the matrices it supports go through it first
-        rest = kernel_bucket_(kernel, opt, group, ps, beta) if kernel is not None else ps
+        # [Fusedbun] the matrices the Triton kernels support go through them first, where they run (CUDA by default, 04a_triton)
+        rest = kernel_bucket_(opt, group, ps, beta) if kernel_available(device) else ps
         # [Fusedbun] the compiled step where it is on (CUDA by default)
         step_fn = compiled_step(device)
         # [Fusedbun] the remaining tensors of rank ≥ 2 through the compiled step; what is left goes through foreach

@@ -22,7 +22,7 @@ import torch  # [Fusedbun] tensors, optimizers, CUDA events
 
 from .core import bytes_per_param  # [Fusedbun] state accounting (00_core)
 from .optimizer import Fusedbun  # [Fusedbun] the optimizer under test (03_fusedbun)
-from .triton_kernel import kernel_for  # [Fusedbun] is the Triton kernel available here? (04a_triton)
+from .triton_kernel import kernel_available  # [Fusedbun] do the Triton kernels run here? (04a_triton)
 
 # %% ../nbs/05_speed.ipynb #709f2a4a
 # [Fusedbun] gpt_shapes: Parameter shapes of a GPT-2-style model: embeddings, then per layer LayerNorms, attention and MLP.
@@ -103,7 +103,7 @@ def optimizer_factories(device: str) -> dict:
         # [Fusedbun] one kernel for the whole step
         f['torch AdamW fused'] = lambda ps: torch.optim.AdamW(ps, lr=lr, fused=True)
     # [Fusedbun] the Triton kernel (04a_triton), the CUDA default, with the same three momentum settings
-    if device == 'cuda' and kernel_for(torch.device('cuda')) is not None:
+    if device == 'cuda' and kernel_available(torch.device('cuda')):
         # [Fusedbun] the defaults: Triton for matrices, foreach for vectors
         f['Fusedbun Triton (default)'] = lambda ps: FastFusedbun(ps, lr=lr, triton='1')
         # [Fusedbun] 2 B/param of momentum
