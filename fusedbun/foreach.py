@@ -224,8 +224,8 @@ def _foreach_bucket_(opt, group: dict, ps: list, hess: dict, beta: float):
     den = None
     # [SM3] the per-coordinate second moment of every parameter
     if key is not None:
-        # [SM3] v per position; full-size unmasked EMAs are batched into one foreach update
-        vs, full = [None] * len(ps), []
+        # [SM3] v per position; full-size unmasked EMAs and the one-accumulator covers of vectors are batched into foreach updates
+        vs, full, lone = [None] * len(ps), [], []
         # [SM3] per parameter: what to average and where
         for i, (p, s) in enumerate(zip(ps, states)):
             # [AdaHessian] with prepare_hessian the EMA averages Hutchinson's D (None: reuse the estimate)
@@ -234,6 +234,10 @@ def _foreach_bucket_(opt, group: dict, ps: list, hess: dict, beta: float):
             if x is None:
                 # [SM3] cover min or the full tensor
                 vs[i] = read_second_moment(s[key])
+            # [SM3] rank ≤ 1: the cover is one accumulator of the parameter's shape (cover_min reads it, cover_max_ copies into it)
+            elif isinstance(s[key], list) and len(s[key]) == 1 and s[key][0].shape == p.shape and masks[i] is None:
+                # [SM3] remember the position, the accumulator and the averaged value: batched below
+                lone.append((i, s[key][0], x.to(wd)))
             # [SM3] a cover (max/min reductions) or a masked full tensor: the per-tensor component
             elif isinstance(s[key], list) or masks[i] is not None:
                 # [SM3] ν = where(M, β ν̃ + (1−β) x², ν̃); cover maxima written back
@@ -253,6 +257,18 @@ def _foreach_bucket_(opt, group: dict, ps: list, hess: dict, beta: float):
             for (i, _), v in zip(full, vf):
                 # [SM3] fill the position
                 vs[i] = v
+        # [SM3] one-accumulator covers with the reference's arithmetic, μ ← μ·β + ((1−β)·x)·x: the same roundings, batched
+        if lone:
+            # [SM3] the accumulators and the averaged values
+            accs, xs = [a for _, a, _ in lone], [x for _, _, x in lone]
+            # [SM3] (1−β)·x, then times x (new tensors)
+            sq = torch._foreach_mul(xs, 1 - beta); torch._foreach_mul_(sq, xs)  # [SM3] ((1−β)·x)·x
+            # [SM3] μ·β, then plus the squares, in place: the accumulator now holds ν
+            torch._foreach_mul_(accs, beta); torch._foreach_add_(accs, sq)  # [SM3] μ ← μ·β + ((1−β)·x)·x
+            # [SM3] their per-coordinate v is the accumulator itself
+            for i, a, _ in lone:
+                # [SM3] fill the position
+                vs[i] = a
         # [Adalite] √v (new tensors: the states are not touched)
         den = torch._foreach_sqrt(vs)
         # [Adalite] √v + eps
