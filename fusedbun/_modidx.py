@@ -212,5 +212,6 @@ d = { 'settings': { 'branch': 'main',
                                         'fusedbun.triton_kernel.kernel_bucket_step_': ( 'triton.html#kernel_bucket_step_',
                                                                                         'fusedbun/triton_kernel.py'),
                                         'fusedbun.triton_kernel.layout_for': ('triton.html#layout_for', 'fusedbun/triton_kernel.py'),
+                                        'fusedbun.triton_kernel.screen_means': ('triton.html#screen_means', 'fusedbun/triton_kernel.py'),
                                         'fusedbun.triton_kernel.tensor_supported': ( 'triton.html#tensor_supported',
                                                                                      'fusedbun/triton_kernel.py')}}}

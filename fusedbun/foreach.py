@@ -338,12 +338,13 @@ def foreach_update_(opt,  # a Fusedbun optimizer (its state and _init_state are 
                     group: dict,  # the param group all of `params` belong to
                     params: list,  # parameters of the group with a dense gradient (see supports_foreach)
                     hess: dict,  # fresh Hutchinson estimates z ⊙ Hz keyed by parameter (may be empty)
+                    means: dict = None,  # [Adalite] row means from the non-finite screen (04a's screen_means), reused by the kernels
                    ) -> None:  # [Fusedbun] end of foreach_update_'s signature
     "Same parameters and state as `for p in params: opt._update(p, group, hess.get(p))`, with foreach kernels."
     # [Fusedbun] state creation and step counting, then buckets of one device, dtype and β
     for (device, _, beta), ps in _bucket_params(opt, group, params).items():
         # [Fusedbun] the matrices the Triton kernels support go through them first, where they run (CUDA by default, 04a_triton)
-        rest = kernel_bucket_(opt, group, ps, beta) if kernel_available(device) else ps
+        rest = kernel_bucket_(opt, group, ps, beta, means) if kernel_available(device) else ps
         # [Fusedbun] the compiled step where it is on (CUDA by default)
         step_fn = compiled_step(device)
         # [Fusedbun] the remaining tensors of rank ≥ 2 through the compiled step; what is left goes through foreach

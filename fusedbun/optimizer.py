@@ -598,14 +598,18 @@ class Fusedbun(torch.optim.Optimizer):
             params = [p for p in group['params'] if p.grad is not None]
             # [Fusedbun] the multi-tensor fast path (04_foreach), which computes the same numbers as _update
             if self._use_foreach(group, params):
-                # [Fusedbun] imported here: fusedbun.foreach builds on this module
-                from fusedbun.foreach import foreach_update_
-                # [Fusedbun] nonfinite='skip': one screen for the whole group (one host sync per device, not one per tensor)
-                if group['nonfinite'] == 'skip' and not _all_finite_many([p.grad for p in params] + [hess[p] for p in params if p in hess]):
+                # [Fusedbun] imported here: fusedbun.foreach and fusedbun.triton_kernel build on this module
+                from fusedbun.foreach import foreach_update_; from fusedbun.triton_kernel import screen_means  # [Fusedbun] 04, 04a
+                # [Adalite] the matrices the Triton kernels will take get their row means now (one launch; {} without the kernels)
+                means = screen_means(self, group, params) if group['nonfinite'] == 'skip' else None
+                # [Fusedbun] nonfinite='skip': one screen for the whole group (one host sync per device): the gradient norms of the
+                # other parameters, and the norm of those row means (finite exactly when every row sum is: no second read of g)
+                if means is not None and not _all_finite_many([p.grad for p in params if id(p) not in means] + [hess[p] for p in params if p in hess]
+                                                              + list({id(m): m for m, _ in means.values()}.values())):  # [Adalite] each flat means tensor once
                     # [Fusedbun] something is inf/NaN (or a norm overflowed): decide per parameter, exactly as _update does
-                    params = [p for p in params if not self._skip_nonfinite(p.grad, group, hess.get(p))]
+                    params, means = [p for p in params if not self._skip_nonfinite(p.grad, group, hess.get(p))], None  # [Fusedbun] means recomputed
                 # [Fusedbun] one foreach update for the whole group
-                foreach_update_(self, group, params, hess)
+                foreach_update_(self, group, params, hess, means)
             else:  # [Fusedbun] the readable reference: one composed update per parameter
                 # [Fusedbun] each parameter of the group
                 for p in params:

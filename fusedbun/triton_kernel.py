@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['BLOCK_R', 'BLOCK_C', 'NUM_WARPS', 'MEAN_ROWS', 'MEAN_COLS', 'FIELDS', 'INTERPRET', 'kernel_available',
            'group_supported', 'aligned', 'tensor_supported', 'Layout', 'layout_for', 'kernel_bucket_step_',
-           'kernel_bucket_']
+           'screen_means', 'kernel_bucket_']
 
-# %% ../nbs/04a_triton.ipynb #5ad1ca9d
+# %% ../nbs/04a_triton.ipynb #9eeb5152
 import contextlib  # [Fusedbun] a no-op context where no CUDA device must be selected
 import os  # [Fusedbun] the FUSEDBUN_TRITON switch and Triton's interpreter flag
 import warnings  # [Fusedbun] a warning when the kernel cannot be built and the other paths run instead
@@ -22,8 +22,8 @@ except ImportError:  # [Fusedbun] no Triton: the kernel path is simply unavailab
     # [Fusedbun] kernel_available checks this
     triton = tl = None
 
-# %% ../nbs/04a_triton.ipynb #e10d990b
-BLOCK_R, BLOCK_C, NUM_WARPS = 16, 128, 4  # [Fusedbun] tile of the main kernel: 16 rows × 128 columns per program, 4 warps (the fastest of 16 shapes timed on an H200, 05_speed)
+# %% ../nbs/04a_triton.ipynb #b3ffdd31
+BLOCK_R, BLOCK_C, NUM_WARPS = 32, 256, 8  # [Fusedbun] tile of the main kernel: 32 rows × 256 columns per program, 8 warps
 MEAN_ROWS, MEAN_COLS = 4, 512  # [Adalite] row-mean kernel: rows per program, columns per loop step
 # [Fusedbun] the columns of the int64 table that describes each matrix of a bucket (one row per matrix); the first five are element
 # offsets from the first matrix's tensors (p0, g0, m0) and from its row accumulator (a0), so that the kernels know their alignment
@@ -133,7 +133,7 @@ if triton is not None:
             # [SM3] BLOCK entries at a time
             k = j + tl.arange(0, BLOCK); tl.store(col_acc + k, tl.load(new + R + k, mask=k < C).to(tl.float32, bitcast=True), mask=k < C)  # [SM3] bits back to floats
 
-# %% ../nbs/04a_triton.ipynb #e46c3b1f
+# %% ../nbs/04a_triton.ipynb #5234bdd5
 INTERPRET = os.environ.get('TRITON_INTERPRET') == '1'  # [Fusedbun] did Triton choose its CPU interpreter at import?
 _BROKEN = set()  # [Fusedbun] device types where building the kernels failed (the other paths run there from then on)
 
@@ -149,7 +149,7 @@ def kernel_available(device: torch.device) -> bool:
     # [Fusedbun] the interpreter runs CPU tensors (on request); the compiler runs CUDA tensors
     return (device.type == 'cpu' and flag == '1') if INTERPRET else device.type == 'cuda'
 
-# %% ../nbs/04a_triton.ipynb #930f9e93
+# %% ../nbs/04a_triton.ipynb #e59004bd
 # [Fusedbun] group_supported: Does the kernel implement this group's options?
 def group_supported(group: dict) -> bool:
     "SM3 cover + rms denominator, no Hessian, no clipping, momentum 'pre' or none."
@@ -163,18 +163,18 @@ def aligned(t: torch.Tensor) -> bool:
     # [Fusedbun] allocations are aligned far beyond this; views with an offset may not be
     return t.is_contiguous() and t.data_ptr() % (16 * t.element_size()) == 0
 
-# [Fusedbun] tensor_supported: Can the kernel update `p` with this state?
-def tensor_supported(p: torch.Tensor, state: dict) -> bool:
-    "A non-empty float32/bfloat16/float16 matrix with a multiple of 16 columns; it, its gradient (same dtype) and momentum buffer aligned; a float32 cover."
-    # [Fusedbun] what the kernel touches
+# [Fusedbun] tensor_supported: Can the kernel update `p` with this state (or with the fresh state it will get, when it has none yet)?
+def tensor_supported(p: torch.Tensor, state: dict, m_dtype=None) -> bool:
+    "A non-empty float32/bfloat16/float16 matrix with a multiple of 16 columns; it, its gradient (same dtype) and momentum buffer (of dtype `m_dtype`) aligned; a float32 cover."
+    # [Fusedbun] what the kernel touches (missing entries are created fresh, aligned and of the right dtype, by _init_state)
     g, cover, m = p.grad, state.get('exp_avg_sq'), state.get('momentum_buffer')
     # [Fusedbun] a plain matrix whose rows start 16-byte aligned (the kernels' loads and stores are then 16 bytes wide)
     return (p.dim() == 2 and p.numel() > 0 and p.shape[1] % 16 == 0 and p.dtype in (torch.float32, torch.bfloat16, torch.float16) and aligned(p)
-            and g.layout == torch.strided and g.dtype == p.dtype and aligned(g)  # [Fusedbun] the gradient
-            and isinstance(cover, list) and all(a.dtype == torch.float32 and a.is_contiguous() for a in cover)  # [SM3] a float32 cover
-            and (m is None or aligned(m)))  # [Adalite] an aligned momentum buffer
+            and g is not None and g.layout == torch.strided and g.dtype == p.dtype and aligned(g)  # [Fusedbun] the gradient
+            and (cover is None or isinstance(cover, list) and all(a.dtype == torch.float32 and a.is_contiguous() for a in cover))  # [SM3] a float32 cover
+            and (m is None or aligned(m) and (m_dtype is None or m.dtype == m_dtype)))  # [Adalite] an aligned momentum buffer of the kernel's dtype
 
-# %% ../nbs/04a_triton.ipynb #f5e5502a
+# %% ../nbs/04a_triton.ipynb #89004e3d
 _LAYOUTS = {}  # [Fusedbun] (device, shapes, tile sizes) → Layout: owner tables and offsets, reused while the shapes stay the same
 
 # [Fusedbun] Layout: Where each matrix of a bucket sits in the launches: owner tables (program → matrix) and per-matrix offsets.
@@ -217,21 +217,25 @@ def kernel_bucket_step_(mats: list,  # contiguous matrices with gradients set (s
                         covers: list,  # [SM3] their covers [μ_row (R, 1), μ_col (1, C)], updated in place
                         beta: float, lr: float, eps: float, Lambda: float, momentum_beta: float,  # [Fusedbun] the numbers
                         centralize_: bool, sparse_update: bool,  # [Adalite] the switches
+                        means: dict = None,  # [Adalite] id(p) → (flat means, offset) from screen_means (None: computed here)
                        ):  # [Fusedbun] end of kernel_bucket_step_'s signature
     "The same numbers as `Fusedbun._update` on each matrix (up to rounding): row means, tiles, then the cover maxima copied back."
     # [Fusedbun] offsets and owner tables (cached)
     lay, dev = layout_for(mats), mats[0].device
+    # [Adalite] the row means from the non-finite screen, when it computed them for every matrix here (one flat tensor)
+    pre = [means[id(p)] for p in mats] if means and all(id(p) in means for p in mats) else None
     # [Fusedbun] the first matrix's tensors: the bases of the offsets (momentum: the parameter stands in when off, never read)
     p0, m0, a0 = mats[0], ms[0] if ms else mats[0], covers[0][0]
     # [Fusedbun] element offset of tensor t from base b (allocations are whole elements apart)
     off = lambda t, b: (t.data_ptr() - b.data_ptr()) // t.element_size()
     # [Fusedbun] one table row per matrix: offsets of p, g, m, μ_row, μ_col, then the fixed numbers
     meta = torch.tensor([[off(p, p0), off(p.grad, p0.grad), off(ms[i] if ms else p, m0), off(covers[i][0], a0), off(covers[i][1], a0)]
-                         + lay.fixed[i] for i, p in enumerate(mats)], dtype=torch.int64).to(dev)  # [Fusedbun] copied to the device
-    # [Adalite] the row means of every matrix in one flat float32 vector (a cover accumulator stands in when off: never read)
-    mean = torch.empty(lay.n_rows, device=dev, dtype=torch.float32) if centralize_ else a0
-    # [Adalite] one launch for all row means
-    if centralize_:
+                         + lay.fixed[i][:5] + [pre[i][1] if pre else lay.fixed[i][5], lay.fixed[i][6]]  # [Adalite] mean0 from the screen's means
+                         for i, p in enumerate(mats)], dtype=torch.int64).to(dev)  # [Fusedbun] copied to the device
+    # [Adalite] the row means in one flat float32 vector: the screen's, or new (a cover accumulator stands in when off: never read)
+    mean = pre[0][0] if pre else torch.empty(lay.n_rows, device=dev, dtype=torch.float32) if centralize_ else a0
+    # [Adalite] one launch for all row means, unless the screen has computed them
+    if centralize_ and not pre:
         # [Adalite] MEAN_ROWS rows per program
         _row_means[(lay.n_blocks,)](meta, lay.block_owner, mats[0].grad, mean, NF=len(FIELDS), MR=MEAN_ROWS, MC=MEAN_COLS)
     # [SM3] the scratch for the new maxima, as integer bits (0 = +0.0)
@@ -244,10 +248,54 @@ def kernel_bucket_step_(mats: list,  # contiguous matrices with gradients set (s
     # [SM3] one launch copies every matrix's maxima into its cover
     _store_cover[(len(mats),)](meta, new, a0, NF=len(FIELDS), BLOCK=1024)
 
-# %% ../nbs/04a_triton.ipynb #f3e1a8b2
+# [Fusedbun] screen_means: Row means of the matrices the kernels will take, for the non-finite screen of Fusedbun.step (one launch per device and dtype).
+def screen_means(opt, group: dict, params: list) -> dict:
+    "id(p) → (flat means, offset) for every parameter of `params` the kernels will update; {} where they do not run."
+    # [Fusedbun] the kernels must run for this group
+    if triton is None or not group_supported(group):
+        # [Fusedbun] nothing screened here
+        return {}
+    # [Adalite] the momentum dtype the kernels will be built for (per parameter dtype)
+    m_dtype = lambda p: (group['momentum_dtype'] or p.dtype) if group['momentum_beta'] > 0 else None
+    # [Fusedbun] the candidates, grouped by device and dtype (one launch each)
+    groups = {}
+    # [Fusedbun] each parameter the kernels will take (same test as kernel_bucket_, on the state it has or will get)
+    for p in params:
+        # [Fusedbun] on a device where the kernels run, supported
+        if kernel_available(p.device) and tensor_supported(p, opt.state.get(p, {}), m_dtype(p)):
+            # [Fusedbun] into its launch
+            groups.setdefault((p.device, p.dtype), []).append(p)
+    # [Adalite] the means, keyed by parameter identity
+    out = {}
+    # [Adalite] one launch per device and dtype
+    for (dev, _), mats in groups.items():
+        # [Fusedbun] the layout gives each matrix its row-mean programs and its offset in the flat means
+        lay = layout_for(mats)
+        # [Fusedbun] a table with the gradient offsets and the fixed numbers (the other pointers are not read by _row_means)
+        meta = torch.tensor([[0, (p.grad.data_ptr() - mats[0].grad.data_ptr()) // p.grad.element_size(), 0, 0, 0] + lay.fixed[i]
+                             for i, p in enumerate(mats)], dtype=torch.int64).to(dev)  # [Fusedbun] copied to the device
+        # [Adalite] the flat means
+        mean = torch.empty(lay.n_rows, device=dev, dtype=torch.float32)
+        # [Adalite] one launch, on the parameters' GPU; building it may fail (it reads gradients only: nothing to undo)
+        try:
+            # [Fusedbun] the device context
+            with torch.cuda.device(dev) if dev.type == 'cuda' else contextlib.nullcontext():
+                # [Adalite] all the row means
+                _row_means[(lay.n_blocks,)](meta, lay.block_owner, mats[0].grad, mean, NF=len(FIELDS), MR=MEAN_ROWS, MC=MEAN_COLS)
+        except Exception as e:  # [Fusedbun] e.g. no usable GPU compiler
+            # [Fusedbun] the kernels are off on this device type from now on; say so once
+            _BROKEN.add(dev.type); warnings.warn(f"fusedbun.triton_kernel: the Triton kernels failed to build ({type(e).__name__}: {e}); using the multi-tensor path")
+            # [Fusedbun] the caller screens everything itself
+            return {}
+        # [Adalite] each matrix's means: the flat tensor and its offset
+        out.update({id(p): (mean, lay.fixed[i][5]) for i, p in enumerate(mats)})
+    # [Adalite] for the screen and for kernel_bucket_step_
+    return out
+
+# %% ../nbs/04a_triton.ipynb #8a4f5f79
 _PROBED = set()  # [Fusedbun] kernel configurations that compiled and ran on a private problem
 
-# [Fusedbun] _probe: Compile and run the three kernels on a private 3 × 16 problem of the given configuration (once per configuration).
+# [Fusedbun] _probe: Compile and run the three kernels on a private 3 × 5 problem of the given configuration (once per configuration).
 def _probe(device: torch.device, dtype: torch.dtype, m_dtype, centralize_: bool, sparse_update: bool):
     "Raises if the kernels cannot be built for this configuration; the caller's parameters are not involved."
     # [Fusedbun] what Triton specializes on: dtypes, switches, tile sizes (no integer arguments: shapes travel in the table)
@@ -257,9 +305,9 @@ def _probe(device: torch.device, dtype: torch.dtype, m_dtype, centralize_: bool,
         # [Fusedbun] done
         return
     # [Fusedbun] a private matrix with a gradient, a momentum buffer and a cover
-    p = torch.ones(3, 16, device=device, dtype=dtype); p.grad = torch.ones_like(p)  # [Fusedbun] the dummy parameter (16 columns, as the kernels require)
+    p = torch.ones(3, 5, device=device, dtype=dtype); p.grad = torch.ones_like(p)  # [Fusedbun] the dummy parameter
     # [Fusedbun] the full step on it: compiles all three kernels
-    kernel_bucket_step_([p], [torch.zeros_like(p, dtype=m_dtype)] if m_dtype else None, [[torch.zeros(3, 1, device=device), torch.zeros(1, 16, device=device)]],
+    kernel_bucket_step_([p], [torch.zeros_like(p, dtype=m_dtype)] if m_dtype else None, [[torch.zeros(3, 1, device=device), torch.zeros(1, 5, device=device)]],
                         0.5, 0.1, 1e-8, 0.0, 0.9, centralize_, sparse_update)  # [Fusedbun] numbers of no consequence
     # [Fusedbun] remember success
     _PROBED.add(key)
@@ -269,6 +317,7 @@ def kernel_bucket_(opt,  # the Fusedbun optimizer (its state was created by 04_f
                    group: dict,  # the param group
                    ps: list,  # parameters of one device, dtype and β, with gradients
                    beta: float,  # [Adalite] this bucket's second-moment decay
+                   means: dict = None,  # [Adalite] row means from screen_means (None: computed here)
                   ) -> list:  # [Fusedbun] end of kernel_bucket_'s signature
     "Update the matrices of `ps` the kernel supports in one go; return the others (all of them when the group's options are not supported)."
     # [Fusedbun] an option the kernel does not implement: everything goes on
@@ -280,7 +329,7 @@ def kernel_bucket_(opt,  # the Fusedbun optimizer (its state was created by 04_f
     # [Fusedbun] the momentum dtype the kernel is built for: the group's, or the parameters'
     m_dtype = (group['momentum_dtype'] or ps[0].dtype) if mom else None
     # [Fusedbun] the matrices the kernel takes (a buffer of another dtype, e.g. from an old checkpoint, goes elsewhere)
-    take = [p for p in ps if tensor_supported(p, opt.state[p]) and (not mom or opt.state[p]['momentum_buffer'].dtype == m_dtype)]
+    take = [p for p in ps if tensor_supported(p, opt.state[p], m_dtype)]
     # [Fusedbun] nothing for the kernel
     if not take:
         # [Fusedbun] untouched
@@ -302,6 +351,6 @@ def kernel_bucket_(opt,  # the Fusedbun optimizer (its state was created by 04_f
         states = [opt.state[p] for p in take]
         # [Fusedbun] one step for all of them
         kernel_bucket_step_(take, [s['momentum_buffer'] for s in states] if mom else None, [s['exp_avg_sq'] for s in states], beta,  # [Fusedbun] tensors
-                            group['lr'], group['eps'], group['Lambda'], group['momentum_beta'], group['centralize'], group['sparse_update'])  # [Fusedbun] numbers
+                            group['lr'], group['eps'], group['Lambda'], group['momentum_beta'], group['centralize'], group['sparse_update'], means)  # [Fusedbun] numbers
     # [Fusedbun] the rest, in their original order
     taken = {id(p) for p in take}; return [p for p in ps if id(p) not in taken]  # [Fusedbun] by identity
