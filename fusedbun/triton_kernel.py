@@ -7,7 +7,7 @@ __all__ = ['BLOCK_R', 'BLOCK_C', 'NUM_WARPS', 'MEAN_ROWS', 'MEAN_COLS', 'FIELDS'
            'group_supported', 'aligned', 'tensor_supported', 'Layout', 'layout_for', 'kernel_bucket_step_',
            'screen_means', 'kernel_bucket_']
 
-# %% ../nbs/04a_triton.ipynb #cec4ea9d
+# %% ../nbs/04a_triton.ipynb #016fd81d
 import contextlib  # [Fusedbun] a no-op context where no CUDA device must be selected
 import os  # [Fusedbun] the FUSEDBUN_TRITON switch and Triton's interpreter flag
 import warnings  # [Fusedbun] a warning when the kernel cannot be built and the other paths run instead
@@ -22,7 +22,7 @@ except ImportError:  # [Fusedbun] no Triton: the kernel path is simply unavailab
     # [Fusedbun] kernel_available checks this
     triton = tl = None
 
-# %% ../nbs/04a_triton.ipynb #919dcf09
+# %% ../nbs/04a_triton.ipynb #3cffda7c
 BLOCK_R, BLOCK_C, NUM_WARPS = 16, 128, 4  # [Fusedbun] tile of the main kernel: 16 rows × 128 columns per program, 4 warps (05_speed: the tile sweep on an H200)
 MEAN_ROWS, MEAN_COLS = 4, 512  # [Adalite] row-mean kernel: rows per program, columns per loop step
 # [Fusedbun] the columns of the int64 table that describes each matrix of a bucket (one row per matrix); the first five are element
@@ -133,7 +133,7 @@ if triton is not None:
             # [SM3] BLOCK entries at a time
             k = j + tl.arange(0, BLOCK); tl.store(col_acc + k, tl.load(new + R + k, mask=k < C).to(tl.float32, bitcast=True), mask=k < C)  # [SM3] bits back to floats
 
-# %% ../nbs/04a_triton.ipynb #85725108
+# %% ../nbs/04a_triton.ipynb #ab9f82dd
 INTERPRET = os.environ.get('TRITON_INTERPRET') == '1'  # [Fusedbun] did Triton choose its CPU interpreter at import?
 _BROKEN = set()  # [Fusedbun] device types where building the kernels failed (the other paths run there from then on)
 
@@ -149,7 +149,7 @@ def kernel_available(device: torch.device) -> bool:
     # [Fusedbun] the interpreter runs CPU tensors (on request); the compiler runs CUDA tensors
     return (device.type == 'cpu' and flag == '1') if INTERPRET else device.type == 'cuda'
 
-# %% ../nbs/04a_triton.ipynb #d96ad9e8
+# %% ../nbs/04a_triton.ipynb #39b0ce32
 # [Fusedbun] group_supported: Does the kernel implement this group's options?
 def group_supported(group: dict) -> bool:
     "SM3 cover + rms denominator, no Hessian, no clipping, momentum 'pre' or none."
@@ -174,7 +174,7 @@ def tensor_supported(p: torch.Tensor, state: dict, m_dtype=None) -> bool:
             and (cover is None or isinstance(cover, list) and all(a.dtype == torch.float32 and a.is_contiguous() for a in cover))  # [SM3] a float32 cover
             and (m is None or aligned(m) and (m_dtype is None or m.dtype == m_dtype)))  # [Adalite] an aligned momentum buffer of the kernel's dtype
 
-# %% ../nbs/04a_triton.ipynb #6037fc07
+# %% ../nbs/04a_triton.ipynb #04b1fa45
 _LAYOUTS = {}  # [Fusedbun] (device, shapes, tile sizes) → Layout: owner tables and offsets, reused while the shapes stay the same
 
 # [Fusedbun] Layout: Where each matrix of a bucket sits in the launches: owner tables (program → matrix) and per-matrix offsets.
@@ -294,7 +294,7 @@ def screen_means(opt, group: dict, params: list) -> dict:
     # [Adalite] for the screen and for kernel_bucket_step_
     return out
 
-# %% ../nbs/04a_triton.ipynb #becd694a
+# %% ../nbs/04a_triton.ipynb #8239cc49
 _PROBED = set()  # [Fusedbun] kernel configurations that compiled and ran on a private problem
 
 # [Fusedbun] _probe: Compile and run the three kernels on a private 3 × 16 problem of the given configuration (once per configuration).
