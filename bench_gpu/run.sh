@@ -8,3 +8,4 @@ python3 -c "import pytorch_optimizer; print('pytorch_optimizer', pytorch_optimiz
 timeout ${PARITY_S:-150} python3 bench_gpu/parity_cuda.py 2>&1 | grep -v Warning | tee $OUT/parity.log
 [ -n "$TILES" ] && timeout ${TILES_S:-200} python3 bench_gpu/tiles.py 2>&1 | tee $OUT/tiles.log
 timeout ${BENCH_S:-300} python3 -m fusedbun.speed --device cuda --steps 15 --out $OUT ${SCALING:---scaling} 2>&1 | tee $OUT/speed.log
+[ -n "$FUSED" ] && timeout ${FUSED_S:-150} python3 bench_gpu/fused_hooks.py 2>&1 | tee $OUT/fused.log

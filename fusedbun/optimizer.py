@@ -410,8 +410,12 @@ class Fusedbun(torch.optim.Optimizer):
         if not self._consumed:
             # [Fusedbun] found_nonfinite describes the current iteration
             self.found_nonfinite = False
-        # [Fusedbun] the same per-parameter step as the normal mode (no Hessian: refused in fused mode)
-        self._update(p, self._group_of[p], None)
+        # [Fusedbun] imported here: fusedbun.triton_kernel's helpers build on the fast path (04, 04a), which builds on this module
+        from fusedbun.triton_kernel import fused_kernel_update_
+        # [Fusedbun] on CUDA a matrix the Triton kernels take goes through them (a few small launches, no full-size temporaries)
+        if not fused_kernel_update_(self, self._group_of[p], p):
+            # [Fusedbun] elsewhere the same per-parameter step as the normal mode's reference (no Hessian: refused in fused mode)
+            self._update(p, self._group_of[p], None)
         # [Fusedbun] free the gradient at once: this is the memory saving
         p.grad = None
         # [Fusedbun] p is done for this iteration

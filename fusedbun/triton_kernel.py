@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['BLOCK_R', 'BLOCK_C', 'NUM_WARPS', 'MEAN_ROWS', 'MEAN_COLS', 'FIELDS', 'INTERPRET', 'kernel_available',
            'group_supported', 'aligned', 'tensor_supported', 'Layout', 'layout_for', 'kernel_bucket_step_',
-           'screen_means', 'kernel_bucket_']
+           'screen_means', 'kernel_bucket_', 'fused_kernel_update_']
 
 # %% ../nbs/04a_triton.ipynb #016fd81d
 import contextlib  # [Fusedbun] a no-op context where no CUDA device must be selected
@@ -357,3 +357,31 @@ def kernel_bucket_(opt,  # the Fusedbun optimizer (its state was created by 04_f
                             group['lr'], group['eps'], group['Lambda'], group['momentum_beta'], group['centralize'], group['sparse_update'], means)  # [Fusedbun] numbers
     # [Fusedbun] the rest, in their original order
     taken = {id(p) for p in take}; return [p for p in ps if id(p) not in taken]  # [Fusedbun] by identity
+
+# %% ../nbs/04a_triton.ipynb #3098998a
+# [Fusedbun] fused_kernel_update_: fused_backward's update of one matrix through the kernels, where they take it.
+def fused_kernel_update_(opt,  # the Fusedbun optimizer (fused_backward=True)
+                         group: dict,  # p's param group
+                         p: torch.Tensor,  # the parameter whose gradient just became complete
+                        ) -> bool:  # [Fusedbun] end of fused_kernel_update_'s signature
+    "True when the kernels handled `p` (updated it, or skipped it for a non-finite gradient); False: the caller runs the reference step."
+    # [Fusedbun] foreach=False keeps the reference everywhere; vectors, other devices and options the kernels lack too
+    if group['foreach'] is False or p.dim() != 2 or not kernel_available(p.device) or not group_supported(group):
+        # [Fusedbun] not for the kernels
+        return False
+    # [Adalite] the momentum dtype the kernels are built for
+    m_dtype = (group['momentum_dtype'] or p.dtype) if group['momentum_beta'] > 0 else None
+    # [Fusedbun] a matrix they take, with the state it has or will get
+    if not tensor_supported(p, opt.state.get(p, {}), m_dtype):
+        # [Fusedbun] not for the kernels
+        return False
+    # [Fusedbun] nonfinite='skip': the reference's own check (one host sync), before anything is touched
+    if opt._skip_nonfinite(p.grad, group):
+        # [Fusedbun] skipped and counted, as _update does
+        return True
+    # [Fusedbun] imported here: fusedbun.foreach imports this module
+    from fusedbun.foreach import foreach_update_
+    # [Fusedbun] the fast path on a one-parameter list: state and step count, then the kernels (the other paths if they fail to build)
+    foreach_update_(opt, group, [p], {})
+    # [Fusedbun] handled
+    return True
