@@ -358,7 +358,7 @@ def kernel_bucket_(opt,  # the Fusedbun optimizer (its state was created by 04_f
     # [Fusedbun] the rest, in their original order
     taken = {id(p) for p in take}; return [p for p in ps if id(p) not in taken]  # [Fusedbun] by identity
 
-# %% ../nbs/04a_triton.ipynb #3098998a
+# %% ../nbs/04a_triton.ipynb #736be9bd
 # [Fusedbun] fused_kernel_update_: fused_backward's update of one matrix through the kernels, where they take it.
 def fused_kernel_update_(opt,  # the Fusedbun optimizer (fused_backward=True)
                          group: dict,  # p's param group
