@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['BLOCK_R', 'BLOCK_C', 'NUM_WARPS', 'MEAN_ROWS', 'MEAN_COLS', 'FIELDS', 'INTERPRET', 'kernel_available',
-           'group_supported', 'aligned', 'tensor_supported', 'Layout', 'layout_for', 'kernel_bucket_step_',
-           'screen_means', 'kernel_bucket_', 'fused_kernel_update_']
+           'group_supported', 'aligned', 'tensor_supported', 'kernel_takes', 'Layout', 'layout_for', 'launch_row_means',
+           'kernel_bucket_step_', 'screen_means', 'kernel_bucket_', 'fused_kernel_update_']
 
 # %% ../nbs/04a_triton.ipynb #016fd81d
 import contextlib  # [Fusedbun] a no-op context where no CUDA device must be selected
@@ -163,6 +163,12 @@ def aligned(t: torch.Tensor) -> bool:
     # [Fusedbun] allocations are aligned far beyond this; views with an offset may not be
     return t.is_contiguous() and t.data_ptr() % (16 * t.element_size()) == 0
 
+# [Adalite] _momentum_dtype: The momentum buffer dtype the kernels are built for (the group's, else the parameter's; None without momentum).
+def _momentum_dtype(group: dict, p: torch.Tensor):
+    "The dtype `_init_state` gives p's momentum buffer, or None when momentum is off."
+    # [Adalite] momentum_beta = 0 keeps no buffer
+    return (group['momentum_dtype'] or p.dtype) if group['momentum_beta'] > 0 else None
+
 # [Fusedbun] tensor_supported: Can the kernel update `p` with this state (or with the fresh state it will get, when it has none yet)?
 def tensor_supported(p: torch.Tensor, state: dict, m_dtype=None) -> bool:
     "A non-empty float32/bfloat16/float16 matrix with a multiple of 16 columns; it, its gradient (same dtype) and momentum buffer (of dtype `m_dtype`) aligned; a float32 cover."
@@ -173,6 +179,13 @@ def tensor_supported(p: torch.Tensor, state: dict, m_dtype=None) -> bool:
             and g is not None and g.layout == torch.strided and g.dtype == p.dtype and aligned(g)  # [Fusedbun] the gradient
             and (cover is None or isinstance(cover, list) and all(a.dtype == torch.float32 and a.is_contiguous() for a in cover))  # [SM3] a float32 cover
             and (m is None or aligned(m) and (m_dtype is None or m.dtype == m_dtype)))  # [Adalite] an aligned momentum buffer of the kernel's dtype
+
+# [Fusedbun] kernel_takes: Will the kernels update `p` of `group` (on its device, with the state it has or will get)?
+def kernel_takes(opt, group: dict, p: torch.Tensor) -> bool:
+    "The test both screen_means and fused_kernel_update_ apply: a matrix, a device where the kernels run, supported options and tensors."
+    # [Fusedbun] the cheap tests first (vectors are most of a model's tensors)
+    return (p.dim() == 2 and kernel_available(p.device) and group_supported(group)
+            and tensor_supported(p, opt.state.get(p, {}), _momentum_dtype(group, p)))  # [Fusedbun] the tensors themselves
 
 # %% ../nbs/04a_triton.ipynb #04b1fa45
 _LAYOUTS = {}  # [Fusedbun] (device, shapes, tile sizes) → Layout: owner tables and offsets, reused while the shapes stay the same
@@ -211,6 +224,37 @@ def layout_for(mats: list) -> Layout:
     # [Fusedbun] cached
     return _LAYOUTS[key]
 
+# [Fusedbun] _on: The context that sends CUDA launches to `device` (a no-op elsewhere).
+def _on(device: torch.device):
+    "torch.cuda.device(device) for CUDA tensors, whatever the current device; nullcontext() on the CPU (interpreter)."
+    # [Fusedbun] Triton launches on the current CUDA device
+    return torch.cuda.device(device) if device.type == 'cuda' else contextlib.nullcontext()
+
+# [Fusedbun] _table: The int64 table of a bucket on its device: one row of FIELDS per matrix.
+def _table(mats: list, lay: Layout, ms=None, covers=None, mean0s=None) -> torch.Tensor:
+    "Offsets of p, g, m, μ_row, μ_col from the first matrix's (0 where not given: kernels that do not read them), then the layout's numbers."
+    # [Fusedbun] element offset of tensor t from base b (allocations are whole elements apart)
+    off = lambda t, b: (t.data_ptr() - b.data_ptr()) // t.element_size()
+    # [Fusedbun] the bases: the first matrix, its gradient, its momentum buffer (the matrix when off) and its row accumulator
+    p0, m0, a0 = mats[0], ms[0] if ms else mats[0], covers[0][0] if covers else None
+    # [Fusedbun] one row per matrix
+    rows = [[off(p, p0), off(p.grad, p0.grad), off(ms[i], m0) if ms else 0,  # [Fusedbun] p, g, m
+             off(covers[i][0], a0) if covers else 0, off(covers[i][1], a0) if covers else 0]  # [SM3] μ_row, μ_col
+            + lay.fixed[i][:5] + [mean0s[i] if mean0s else lay.fixed[i][5], lay.fixed[i][6]]  # [Adalite] mean0: the screen's, or the layout's
+            for i, p in enumerate(mats)]  # [Fusedbun] every matrix
+    # [Fusedbun] copied to the device
+    return torch.tensor(rows, dtype=torch.int64).to(mats[0].device)
+
+# [Adalite] launch_row_means: All row means of a bucket's gradients in one launch, into a new flat float32 tensor.
+def launch_row_means(lay: Layout, meta: torch.Tensor, g0: torch.Tensor) -> torch.Tensor:
+    "The flat means (matrix i's at lay.fixed[i][5]) of the gradients the table describes; g0 is the first one."
+    # [Adalite] one float32 mean per row of every matrix
+    mean = torch.empty(lay.n_rows, device=g0.device, dtype=torch.float32)
+    # [Adalite] MEAN_ROWS rows per program
+    _row_means[(lay.n_blocks,)](meta, lay.block_owner, g0, mean, NF=len(FIELDS), MR=MEAN_ROWS, MC=MEAN_COLS)
+    # [Adalite] the means
+    return mean
+
 # [Fusedbun] kernel_bucket_step_: The Fusedbun step of many matrices (one device, dtype, momentum dtype and group) in four launches.
 def kernel_bucket_step_(mats: list,  # contiguous matrices with gradients set (see tensor_supported), updated in place
                         ms,  # their momentum buffers (None: no momentum), updated in place
@@ -221,69 +265,42 @@ def kernel_bucket_step_(mats: list,  # contiguous matrices with gradients set (s
                        ):  # [Fusedbun] end of kernel_bucket_step_'s signature
     "The same numbers as `Fusedbun._update` on each matrix (up to rounding): row means, tiles, then the cover maxima copied back."
     # [Fusedbun] offsets and owner tables (cached)
-    lay, dev = layout_for(mats), mats[0].device
+    lay = layout_for(mats)
     # [Adalite] the row means from the non-finite screen, when it computed them for every matrix here (one flat tensor)
     pre = [means[id(p)] for p in mats] if means and all(id(p) in means for p in mats) else None
-    # [Fusedbun] the first matrix's tensors: the bases of the offsets (momentum: the parameter stands in when off, never read)
-    p0, m0, a0 = mats[0], ms[0] if ms else mats[0], covers[0][0]
-    # [Fusedbun] element offset of tensor t from base b (allocations are whole elements apart)
-    off = lambda t, b: (t.data_ptr() - b.data_ptr()) // t.element_size()
-    # [Fusedbun] one table row per matrix: offsets of p, g, m, μ_row, μ_col, then the fixed numbers
-    meta = torch.tensor([[off(p, p0), off(p.grad, p0.grad), off(ms[i] if ms else p, m0), off(covers[i][0], a0), off(covers[i][1], a0)]
-                         + lay.fixed[i][:5] + [pre[i][1] if pre else lay.fixed[i][5], lay.fixed[i][6]]  # [Adalite] mean0 from the screen's means
-                         for i, p in enumerate(mats)], dtype=torch.int64).to(dev)  # [Fusedbun] copied to the device
-    # [Adalite] the row means in one flat float32 vector: the screen's, or new (a cover accumulator stands in when off: never read)
-    mean = pre[0][0] if pre else torch.empty(lay.n_rows, device=dev, dtype=torch.float32) if centralize_ else a0
-    # [Adalite] one launch for all row means, unless the screen has computed them
-    if centralize_ and not pre:
-        # [Adalite] MEAN_ROWS rows per program
-        _row_means[(lay.n_blocks,)](meta, lay.block_owner, mats[0].grad, mean, NF=len(FIELDS), MR=MEAN_ROWS, MC=MEAN_COLS)
+    # [Fusedbun] the table (mean0 from the screen's means when there are some)
+    meta = _table(mats, lay, ms, covers, [m0 for _, m0 in pre] if pre else None)
+    # [Adalite] the row means: the screen's, or one launch now (a cover accumulator stands in when off: never read)
+    mean = pre[0][0] if pre else launch_row_means(lay, meta, mats[0].grad) if centralize_ else covers[0][0]
     # [SM3] the scratch for the new maxima, as integer bits (0 = +0.0)
-    new = torch.zeros(lay.n_new, device=dev, dtype=torch.int32)
-    # [Fusedbun] one launch for every tile of every matrix
-    _fusedbun_tiles[(lay.n_tiles,)](meta, lay.tile_owner, p0, p0.grad, m0, a0, mean, new,  # [Fusedbun] tables, bases and buffers
+    new = torch.zeros(lay.n_new, device=mats[0].device, dtype=torch.int32)
+    # [Fusedbun] one launch for every tile of every matrix; the table's offsets are from these bases (momentum: the matrix when off)
+    _fusedbun_tiles[(lay.n_tiles,)](meta, lay.tile_owner, mats[0], mats[0].grad, ms[0] if ms else mats[0], covers[0][0], mean, new,  # [Fusedbun] tables, bases, buffers
                                     lr, eps, beta, momentum_beta, 1 - lr * Lambda,  # [Fusedbun] numbers
                                     NF=len(FIELDS), CENTRALIZE=centralize_, MASK=sparse_update, MOMENTUM=bool(ms),  # [Fusedbun] switches
                                     BR=BLOCK_R, BC=BLOCK_C, num_warps=NUM_WARPS)  # [Fusedbun] tile
     # [SM3] one launch copies every matrix's maxima into its cover
-    _store_cover[(len(mats),)](meta, new, a0, NF=len(FIELDS), BLOCK=1024)
+    _store_cover[(len(mats),)](meta, new, covers[0][0], NF=len(FIELDS), BLOCK=1024)
 
 # [Fusedbun] screen_means: Row means of the matrices the kernels will take, for the non-finite screen of Fusedbun.step (one launch per device and dtype).
 def screen_means(opt, group: dict, params: list) -> dict:
     "id(p) → (flat means, offset) for every parameter of `params` the kernels will update; {} where they do not run."
-    # [Fusedbun] the kernels must run for this group
-    if triton is None or not group_supported(group):
-        # [Fusedbun] nothing screened here
-        return {}
-    # [Adalite] the momentum dtype the kernels will be built for (per parameter dtype)
-    m_dtype = lambda p: (group['momentum_dtype'] or p.dtype) if group['momentum_beta'] > 0 else None
-    # [Fusedbun] the candidates, grouped by device and dtype (one launch each)
+    # [Fusedbun] the candidates (kernel_takes, as fused_kernel_update_ asks it), grouped by device and dtype: one launch each
     groups = {}
-    # [Fusedbun] kernel_available per device, asked once (the host work of a step is what small models pay for)
-    available = {}
-    # [Fusedbun] each parameter the kernels will take (same test as kernel_bucket_, on the state it has or will get)
+    # [Fusedbun] each parameter the kernels will take
     for p in params:
-        # [Fusedbun] on a device where the kernels run, supported
-        if p.dim() == 2 and available.setdefault(p.device, kernel_available(p.device)) and tensor_supported(p, opt.state.get(p, {}), m_dtype(p)):
-            # [Fusedbun] into its launch
-            groups.setdefault((p.device, p.dtype), []).append(p)
+        # [Fusedbun] into its launch
+        if kernel_takes(opt, group, p): groups.setdefault((p.device, p.dtype), []).append(p)  # [Fusedbun] by device and dtype
     # [Adalite] the means, keyed by parameter identity
     out = {}
     # [Adalite] one launch per device and dtype
     for (dev, _), mats in groups.items():
         # [Fusedbun] the layout gives each matrix its row-mean programs and its offset in the flat means
         lay = layout_for(mats)
-        # [Fusedbun] a table with the gradient offsets and the fixed numbers (the other pointers are not read by _row_means)
-        meta = torch.tensor([[0, (p.grad.data_ptr() - mats[0].grad.data_ptr()) // p.grad.element_size(), 0, 0, 0] + lay.fixed[i]
-                             for i, p in enumerate(mats)], dtype=torch.int64).to(dev)  # [Fusedbun] copied to the device
-        # [Adalite] the flat means
-        mean = torch.empty(lay.n_rows, device=dev, dtype=torch.float32)
-        # [Adalite] one launch, on the parameters' GPU; building it may fail (it reads gradients only: nothing to undo)
+        # [Adalite] building the launch may fail (it reads gradients only: nothing to undo)
         try:
-            # [Fusedbun] the device context
-            with torch.cuda.device(dev) if dev.type == 'cuda' else contextlib.nullcontext():
-                # [Adalite] all the row means
-                _row_means[(lay.n_blocks,)](meta, lay.block_owner, mats[0].grad, mean, NF=len(FIELDS), MR=MEAN_ROWS, MC=MEAN_COLS)
+            # [Adalite] all the row means, on the parameters' GPU (the table's other offsets are not read by _row_means)
+            with _on(dev): mean = launch_row_means(lay, _table(mats, lay), mats[0].grad)  # [Adalite] one launch
         except Exception as e:  # [Fusedbun] e.g. no usable GPU compiler
             # [Fusedbun] the kernels are off on this device type from now on; say so once
             _BROKEN.add(dev.type); warnings.warn(f"fusedbun.triton_kernel: the Triton kernels failed to build ({type(e).__name__}: {e}); using the multi-tensor path")
@@ -326,10 +343,8 @@ def kernel_bucket_(opt,  # the Fusedbun optimizer (its state was created by 04_f
     if not group_supported(group):
         # [Fusedbun] untouched
         return ps
-    # [Adalite] momentum on (buffers exist) or off
-    mom = group['momentum_beta'] > 0
-    # [Fusedbun] the momentum dtype the kernel is built for: the group's, or the parameters'
-    m_dtype = (group['momentum_dtype'] or ps[0].dtype) if mom else None
+    # [Adalite] the momentum dtype the kernel is built for (None: momentum off, no buffers)
+    m_dtype = _momentum_dtype(group, ps[0])
     # [Fusedbun] the matrices the kernel takes: those the screen took (their fresh state fits), else those that pass the test now
     # (a buffer of another dtype, e.g. from an old checkpoint, goes elsewhere)
     take = [p for p in ps if id(p) in means] if means else [p for p in ps if tensor_supported(p, opt.state[p], m_dtype)]
@@ -338,7 +353,7 @@ def kernel_bucket_(opt,  # the Fusedbun optimizer (its state was created by 04_f
         # [Fusedbun] untouched
         return ps
     # [Fusedbun] CUDA launches go to the parameters' GPU, whatever the current device
-    with torch.cuda.device(ps[0].device) if ps[0].device.type == 'cuda' else contextlib.nullcontext():
+    with _on(ps[0].device):
         # [Fusedbun] build the kernels on a private problem first: a failure leaves every real tensor untouched
         try:
             # [Fusedbun] once per configuration
@@ -353,7 +368,7 @@ def kernel_bucket_(opt,  # the Fusedbun optimizer (its state was created by 04_f
         # [Fusedbun] the states of the matrices taken
         states = [opt.state[p] for p in take]
         # [Fusedbun] one step for all of them
-        kernel_bucket_step_(take, [s['momentum_buffer'] for s in states] if mom else None, [s['exp_avg_sq'] for s in states], beta,  # [Fusedbun] tensors
+        kernel_bucket_step_(take, [s['momentum_buffer'] for s in states] if m_dtype else None, [s['exp_avg_sq'] for s in states], beta,  # [Fusedbun] tensors
                             group['lr'], group['eps'], group['Lambda'], group['momentum_beta'], group['centralize'], group['sparse_update'], means)  # [Fusedbun] numbers
     # [Fusedbun] the rest, in their original order
     taken = {id(p) for p in take}; return [p for p in ps if id(p) not in taken]  # [Fusedbun] by identity
@@ -365,14 +380,8 @@ def fused_kernel_update_(opt,  # the Fusedbun optimizer (fused_backward=True)
                          p: torch.Tensor,  # the parameter whose gradient just became complete
                         ) -> bool:  # [Fusedbun] end of fused_kernel_update_'s signature
     "True when the kernels handled `p` (updated it, or skipped it for a non-finite gradient); False: the caller runs the reference step."
-    # [Fusedbun] foreach=False keeps the reference everywhere; vectors, other devices and options the kernels lack too
-    if group['foreach'] is False or p.dim() != 2 or not kernel_available(p.device) or not group_supported(group):
-        # [Fusedbun] not for the kernels
-        return False
-    # [Adalite] the momentum dtype the kernels are built for
-    m_dtype = (group['momentum_dtype'] or p.dtype) if group['momentum_beta'] > 0 else None
-    # [Fusedbun] a matrix they take, with the state it has or will get
-    if not tensor_supported(p, opt.state.get(p, {}), m_dtype):
+    # [Fusedbun] foreach=False keeps the reference everywhere; so do what the kernels do not take (kernel_takes, as screen_means asks it)
+    if group['foreach'] is False or not kernel_takes(opt, group, p):
         # [Fusedbun] not for the kernels
         return False
     # [Fusedbun] nonfinite='skip': the reference's own check (one host sync), before anything is touched
