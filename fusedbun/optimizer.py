@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['significant_mask', 'ema_second_moment_', 'read_second_moment', 'momentum_update_', 'rademacher_like',
-           'hutchinson_diagonal', 'check_group', 'Fusedbun']
+           'hutchinson_diagonal', 'tensor_step_', 'check_group', 'Fusedbun']
 
 # %% ../nbs/03_fusedbun.ipynb #d0d0ec63
 """Fusedbun: SM3 cover accumulators fused with Adalite's adaptive machinery.
@@ -127,6 +127,58 @@ def hutchinson_diagonal(grads: list,  # gradients that carry their graph (backwa
         hzs = torch.autograd.grad(grads, params, grad_outputs=zs, retain_graph=retain_graph, allow_unused=True)
     # [AdaHessian] a parameter the gradients do not depend on has a zero Hessian block: D = 0 there
     return [torch.zeros_like(z) if hz is None else (z * hz).detach() for z, hz in zip(zs, hzs)]
+
+# %% ../nbs/03_fusedbun.ipynb #d9f8a44c
+# [Fusedbun] tensor_step_: One parameter's complete Fusedbun step from explicit tensors (what _update runs; 04_foreach compiles it).
+def tensor_step_(p: torch.Tensor,  # the parameter, updated in place
+                 grad: torch.Tensor,  # its dense gradient (not modified)
+                 m: Optional[torch.Tensor],  # momentum buffer (None: no momentum), updated in place
+                 store,  # second-moment state: SM3 cover list or full tensor (None: no denominator); updated in place
+                 x: Optional[torch.Tensor],  # what the EMA averages when it differs from the gradient (Hutchinson D)
+                 beta: float,  # this step's second-moment decay β
+                 lr: float, eps: float, Lambda: float, momentum_beta: float,  # [Fusedbun] the group's numbers
+                 centralize_: bool, sparse_update: bool, placement: str,  # [Adalite] the group's switches
+                 denominator: str,  # 'rms' (EMA of g²), 'hessian' (EMA of x, or read when x is None), 'none'
+                 clip_threshold: Optional[float],  # [Adafactor] RMS clipping (None: off)
+                ):  # [Fusedbun] end of tensor_step_'s signature
+    "One parameter's Fusedbun step: the components above composed, with the state passed in as tensors (no state dict)."
+    # [Fusedbun] the working precision: float32 at least
+    g = grad.to(torch.promote_types(p.dtype, torch.float32))
+    # [Adalite] centralization (rank ≥ 2; centralize returns vectors unchanged)
+    if centralize_:
+        # [Adalite] g ← g − mean over dims 1…
+        g = centralize(g)
+    # [Fusedbun] the eps mask, rank ≥ 2 only
+    mask = significant_mask(g, eps) if g.dim() > 1 and sparse_update else None
+    # [Fusedbun] g ← g ⊙ M
+    if mask is not None:
+        # [Fusedbun] masked-out coordinates contribute nothing
+        g = g * mask
+    # [Adalite] 'pre' momentum: average the gradient
+    d = momentum_update_(m, g, momentum_beta) if m is not None and placement == 'pre' else g
+    # [SM3] the denominator's statistic: EMA of g² (or of Hutchinson's D) through the cover, or a plain read
+    if denominator == 'none':
+        # [Fusedbun] no denominator: u = d
+        u = d
+    else:  # [SM3] v from the cover (or full tensor)
+        # [AdaHessian] a reused Hessian estimate is only read; otherwise the masked EMA is stored back
+        v = read_second_moment(store) if denominator == 'hessian' and x is None else ema_second_moment_(store, g if denominator == 'rms' else x.to(g.dtype), beta, mask)
+        # [Adalite] u = d / (√v + eps)
+        u = d / (v.sqrt() + eps)
+    # [Adalite] 'post' momentum: average the normalized update
+    if m is not None and placement == 'post':
+        # [Adalite] u = m ← β m + (1−β) u
+        u = momentum_update_(m, u, momentum_beta)
+    # [Adafactor] RMS clipping
+    if clip_threshold is not None:
+        # [Adafactor] u ← u / max(1, RMS(u)/d)
+        u = clip_by_rms(u, clip_threshold)
+    # [Fusedbun] decoupled decay p ← p (1 − lr·Lambda)
+    if Lambda != 0:
+        # [Fusedbun] in place
+        decoupled_decay_(p, lr, Lambda)
+    # [Fusedbun] p ← p − lr·u
+    p.add_(u, alpha=-lr)
 
 # %% ../nbs/03_fusedbun.ipynb #29763c23
 # [Fusedbun] check_group: Validate one param group's hyperparameters; raise a `ValueError` naming the first bad one.
@@ -486,58 +538,15 @@ class Fusedbun(torch.optim.Optimizer):
         self._init_state(p, group, state)
         # [Fusedbun] count this step (1-based)
         state['step'] += 1
-        # [Fusedbun] the working precision: float32 at least, so bfloat16 weights are updated accurately
-        dtype = torch.promote_types(p.dtype, torch.float32)
-        # [Fusedbun] dense gradient in the working precision (a new tensor when a conversion happens)
-        g = grad.to(dtype)
-        # [Adalite] gradient centralization for rank ≥ 2 (returns a new tensor: p.grad is never modified)
-        if group['centralize']:
-            # [Adalite] g ← g − mean over dims 1…
-            g = centralize(g)
-        # [Fusedbun] the sparse update applies to tensors of rank ≥ 2
-        mask = None
-        # [Fusedbun] for matrices and higher (unless switched off): mask small coordinates
-        if g.dim() > 1 and group['sparse_update']:
-            # [Fusedbun] M = |g| > eps: focus the update on significant gradients
-            mask = significant_mask(g, group['eps'])
-            # [Fusedbun] g ← g ⊙ M: the insignificant coordinates contribute nothing this step
-            g = g * mask
         # [Adalite] this step's second-moment decay (constant or Adafactor schedule)
         beta = second_moment_beta(state['step'], group['beta_decay'], group['beta_schedule'])
-        # [Adalite] the momentum buffer, if momentum is on
-        m = state.get('momentum_buffer') if group['momentum_beta'] > 0 else None
-        # [Adalite] 'pre' placement: average the gradient, then normalize the average
-        d = momentum_update_(m, g, group['momentum_beta']) if m is not None and group['momentum_placement'] == 'pre' else g
-        # [AdaHessian] prepare_hessian: the denominator comes from the Hessian estimate
-        if group['prepare_hessian']:
-            # [AdaHessian] fold in a fresh z ⊙ Hz on refresh steps, else reuse the stored estimate
-            h = read_second_moment(state['exp_hessian']) if hess is None else ema_second_moment_(state['exp_hessian'], hess.to(dtype), beta, mask)
-            # [AdaHessian] u = d / (√h + eps)
-            u = d / (h.sqrt() + group['eps'])
-        # [SM3] use_rms: the SM3 cover (or full) second moment of the masked gradient, stored back
-        elif group['use_rms']:
-            # [SM3] ν = where(M, β ν̃ + (1−β) g², ν̃), cover maxima written back
-            v = ema_second_moment_(state['exp_avg_sq'], g, beta, mask)
-            # [Adalite] u = d / (√ν + eps)
-            u = d / (v.sqrt() + group['eps'])
-        # [Fusedbun] no denominator: the (momentum) gradient is the update
-        else:
-            # [Fusedbun] u = d
-            u = d
-        # [Adalite] 'post' placement: average the normalized update instead
-        if m is not None and group['momentum_placement'] == 'post':
-            # [Adalite] m ← β_m m + (1−β_m) u; u = m
-            u = momentum_update_(m, u, group['momentum_beta'])
-        # [Adafactor] optional RMS clipping of the update
-        if group['clip_threshold'] is not None:
-            # [Adafactor] u ← u / max(1, RMS(u)/d)
-            u = clip_by_rms(u, group['clip_threshold'])
-        # [Fusedbun] decoupled weight decay, applied to the weight before the step (as AdamW does)
-        if group['Lambda'] != 0:
-            # [Fusedbun] p ← p (1 − lr·Lambda)
-            decoupled_decay_(p, group['lr'], group['Lambda'])
-        # [Fusedbun] p ← p − lr·u (u is cast to p's dtype by the in-place add)
-        p.add_(u, alpha=-group['lr'])
+        # [SM3] the denominator's state: Hutchinson's estimate, the squared gradients' EMA, or none
+        key = 'exp_hessian' if group['prepare_hessian'] else 'exp_avg_sq' if group['use_rms'] else None
+        # [Fusedbun] the composed step on p's tensors (tensor_step_, section 4): centralize, mask, momentum, denominator, clip, decay
+        tensor_step_(p, grad, state.get('momentum_buffer') if group['momentum_beta'] > 0 else None, state[key] if key else None, hess,  # [Fusedbun] tensors
+                     beta, group['lr'], group['eps'], group['Lambda'], group['momentum_beta'],  # [Fusedbun] numbers
+                     group['centralize'], group['sparse_update'], group['momentum_placement'],  # [Adalite] switches
+                     'hessian' if group['prepare_hessian'] else 'rms' if group['use_rms'] else 'none', group['clip_threshold'])  # [SM3] denominator, [Adafactor] clipping
         # [Fusedbun] True: p was updated
         return True
 
