@@ -14,16 +14,15 @@ cannot change what a case runs. The cases:
 - `hessian`: prepare_hessian=True (every other step a fresh Hutchinson estimate) from a loss with create_graph=True;
 - `kernel`: matrices with 16k columns (the Triton kernels' shapes, so that the kernels can be checked against the
   reference numbers later) x float32/float16;
-each run through `foreach=False` (the reference loop) and `foreach=True` with FUSEDBUN_COMPILE=0 (eager foreach), keeping
+each run through `foreach=False` (the reference loop) and `foreach=True` (eager foreach: on CPU tensors neither the
+compiled step nor the Triton kernels run unless asked for; the fixture was made with FUSEDBUN_COMPILE=0 and
+FUSEDBUN_TRITON=0 in the environment, which on the CPU changed nothing), keeping
 a SHA-256 of every step's parameters, the final parameters, the final state_dict and the skip count. Plus `checkpoint`:
 an old-format state_dict after 3 steps of three param groups (default, bfloat16 momentum, Hessian) and the parameters
 3 steps later, so that a resumed run can be checked bit for bit.
 """
 import argparse, copy, hashlib, io, os, subprocess, sys
 from pathlib import Path
-
-os.environ['FUSEDBUN_COMPILE'] = '0'  # the eager paths only (the compiled one is checked to a tolerance, not stored)
-os.environ.setdefault('FUSEDBUN_TRITON', '0')  # the Triton kernels never run on CPU tensors unless asked for
 
 import torch
 
@@ -266,6 +265,7 @@ def check_checkpoint(ck, **extra) -> list:
 
 
 if __name__ == '__main__':
+    for k in ('FUSEDBUN_COMPILE', 'FUSEDBUN_TRITON'): os.environ.pop(k, None)  # the CPU defaults: eager paths only
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('path', help='the fixture file')
     ap.add_argument('--check', action='store_true', help='compare the current code against the fixture instead of writing it')
