@@ -11,7 +11,7 @@ import torch  # [Fusedbun] tensors
 from .sm3 import cover_shapes  # [SM3] the shapes of a parameter's cover (01_sm3)
 from .step import STATE_KEY  # [Fusedbun] the denominator's state keys (02b_step)
 
-# %% ../nbs/03a_checkpoint.ipynb #075c9dc9
+# %% ../nbs/03a_checkpoint.ipynb #e3dc75e4
 STATE_KEYS = {'step', 'momentum_buffer', *filter(None, STATE_KEY.values())}  # [Fusedbun] the state a Fusedbun parameter may hold
 OLD_BEHAVIOUR = {'nonfinite': 'skip', 'fused_backward': False, 'foreach': None, 'compile': None, 'triton': None}  # [Fusedbun] options added after the first checkpoints, as Fusedbun behaved before each existed
 LATER_KEYS = tuple(OLD_BEHAVIOUR)  # [Fusedbun] their names
@@ -50,6 +50,7 @@ def completed_groups(state_dict: dict,  # what load_state_dict was given
     # [Fusedbun] one completed dict per saved group (the caller's dicts are not modified)
     return [{**defaults, **g, **keep} for g in state_dict['param_groups']]
 
+# %% ../nbs/03a_checkpoint.ipynb #1560194f
 def check_fits(state_dict: dict,  # a state dict whose groups passed completed_groups
                params: list,  # the live parameters, in state_dict order
                sizes: list,  # the live groups' sizes

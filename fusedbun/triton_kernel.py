@@ -62,7 +62,7 @@ def _define_row_means():  # [Adalite] called once, by _load
         # [Adalite] mean = sum / C, at the matrix's offset (mean0) in the flat output
         tl.store(mean_ptr + tl.load(row + 10) + rows, tl.sum(acc, axis=1) / C.to(tl.float32), mask=rin)
 
-# %% ../nbs/04a_triton.ipynb #c2e814b8
+# %% ../nbs/04a_triton.ipynb #7d761629
 def _define_tiles():  # [Fusedbun] called once, by _load
     "Define the tile kernel: the whole Fusedbun step on one BR × BC tile of one matrix."
     # [Fusedbun] a module global, as launches and Triton's compiler expect
@@ -132,6 +132,7 @@ def _define_tiles():  # [Fusedbun] called once, by _load
         # [Fusedbun] written back in the parameter's dtype
         tl.store(p_ptr + offs, p.to(p0.dtype.element_ty), mask=inb)
 
+# %% ../nbs/04a_triton.ipynb #c9776ed9
 def _define_store_cover():  # [SM3] called once, by _load
     "Define the kernel that copies each matrix's new cover maxima from the scratch into its accumulators."
     # [Fusedbun] a module global, as launches and Triton's compiler expect

@@ -24,7 +24,6 @@ from ..optimizer import Fusedbun  # [Fusedbun] the optimizer under test (03_fuse
 from ..dispatch import use_triton  # [Fusedbun] do the Triton kernels run here by default? (04b_dispatch)
 
 # %% ../../nbs/05_speed.ipynb #709f2a4a
-# [Fusedbun] gpt_shapes: Parameter shapes of a GPT-2-style model: embeddings, then per layer LayerNorms, attention and MLP.
 def gpt_shapes(d: int = 2048,  # model width d_model
                layers: int = 24,  # transformer blocks
                vocab: int = 50304,  # token embedding rows
@@ -40,7 +39,6 @@ def gpt_shapes(d: int = 2048,  # model width d_model
     # [Fusedbun] the final LayerNorm
     return shapes + [(d,), (d,)]
 
-# [Fusedbun] make_params: Random parameters of the given shapes with random (never zero) gradients set.
 def make_params(shapes: list, device='cpu', dtype=torch.float32, seed: int = 0) -> list:
     "Parameters N(0, 0.02²) with gradients N(0, 1e-2²) already set, on `device`."
     # [Fusedbun] reproducible draws
@@ -55,7 +53,6 @@ def make_params(shapes: list, device='cpu', dtype=torch.float32, seed: int = 0) 
     return ps
 
 # %% ../../nbs/05_speed.ipynb #6d880a9a
-# [Fusedbun] optimizer_factories: Name → function(params) → optimizer, for every optimizer in the comparison that is importable.
 def optimizer_factories(device: str) -> dict:
     "Name → factory(params) of the compared optimizers; pytorch_optimizer's SM3 and Adalite only where it is installed."
     # [Fusedbun] lr is irrelevant for timing; each optimizer at its default otherwise
@@ -102,7 +99,6 @@ def optimizer_factories(device: str) -> dict:
     return f
 
 # %% ../../nbs/05_speed.ipynb #05e3ec82
-# [Fusedbun] sync: Wait for the device's queued work (no-op on the CPU).
 def sync(device: str):
     "Synchronize CUDA; nothing on the CPU."
     # [Fusedbun] only CUDA runs asynchronously
@@ -110,7 +106,6 @@ def sync(device: str):
         # [Fusedbun] wait for every queued kernel
         torch.cuda.synchronize()
 
-# [Fusedbun] time_steps: Per-step times in ms of `steps` calls of opt.step() after `warmup` calls (CUDA events on GPU).
 def time_steps(opt, device: str, steps: int = 15, warmup: int = 3) -> list:
     "Milliseconds of each of `steps` optimizer steps after `warmup` untimed ones; CUDA events on CUDA, perf_counter on CPU."
     # [Fusedbun] warm-up: state allocation, compilation, caches
@@ -147,7 +142,7 @@ def time_steps(opt, device: str, steps: int = 15, warmup: int = 3) -> list:
     # [Fusedbun] every step's time
     return ts
 
-# [Fusedbun] copy_bandwidth: Measured device copy bandwidth in bytes/s, counting bytes read plus bytes written.
+# %% ../../nbs/05_speed.ipynb #7c892a0c
 def copy_bandwidth(device: str, n: int = 1 << 26, reps: int = 10) -> float:
     "Bytes read + written per second by a large tensor copy (the memory floor's yardstick); median of `reps`."
     # [Fusedbun] source and destination, float32
@@ -171,14 +166,12 @@ def copy_bandwidth(device: str, n: int = 1 << 26, reps: int = 10) -> float:
     # [Fusedbun] 8 bytes per element (4 read, 4 written) over the median time
     return 8 * n / statistics.median(ts)
 
-# [Fusedbun] floor_bytes_per_param: Fewest bytes a step must move per parameter: read p and g, write p, read and write the state.
 def floor_bytes_per_param(opt, param_bytes: int = 4) -> float:
     "2·param + grad bytes, plus the state read and written once (2 × state bytes per param)."
     # [Fusedbun] p read + written, g read, state read + written
     return 3 * param_bytes + 2 * bytes_per_param(opt)
 
 # %% ../../nbs/05_speed.ipynb #4b1cc070
-# [Fusedbun] bench: Time every optimizer on the GPT-shaped set; returns rows of name, ms/step, state B/param, floor ratio.
 def bench(device: str = 'cpu', d: int = 384, layers: int = 24, vocab: int = 8192, steps: int = 15, warmup: int = 3,
           names=None, rounds: int = 3) -> list:  # [Fusedbun] optimizer subset, CPU rounds
     "Median ms/step per optimizer; on the CPU the optimizers alternate in `rounds` rounds (interleaved), on CUDA one at a time."
@@ -238,13 +231,12 @@ def bench(device: str = 'cpu', d: int = 384, layers: int = 24, vocab: int = 8192
                       copy_TBps=round(bw / 1e12, 3), steps=steps, date=datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),  # [Fusedbun] when
                       commit=git_commit(), torch=torch.__version__)  # [Fusedbun] which code
 
-# [Fusedbun] device_name: A readable name of the device (GPU model, or CPU core count).
+# %% ../../nbs/05_speed.ipynb #c06a6f53
 def device_name(device: str) -> str:
     "The GPU's name on CUDA, 'CPU (n threads)' otherwise."
     # [Fusedbun] CUDA name or CPU thread count
     return torch.cuda.get_device_name() if device == 'cuda' else f'CPU ({torch.get_num_threads()} threads)'
 
-# [Fusedbun] git_commit: The short git commit of the working tree ('unknown' outside git).
 def git_commit() -> str:
     "Short commit hash of HEAD, with '+dirty' when files differ; 'unknown' if git is unavailable."
     # [Fusedbun] a copy without .git (e.g. the GPU machine) can be told its commit
@@ -261,7 +253,6 @@ def git_commit() -> str:
         # [Fusedbun] unknown
         return 'unknown'
 
-# [Fusedbun] markdown_table: Rows as a markdown table, with a one-line header naming device, size, date and commit.
 def markdown_table(rows: list, meta: dict) -> str:
     "A markdown table of the rows under a line with the run's context."
     # [Fusedbun] the context line
@@ -276,7 +267,6 @@ def markdown_table(rows: list, meta: dict) -> str:
     return head + '\n'.join(lines)
 
 # %% ../../nbs/05_speed.ipynb #803f6f7e
-# [Fusedbun] scaling: Step time vs parameter count for the given optimizers (GPT sets of growing width), one at a time.
 def scaling(device: str, widths=(128, 256, 512, 1024, 1536, 2048), layers: int = 24, vocab: int = 50304, steps: int = 15,
             names=('Fusedbun Triton (default)', 'Fusedbun foreach+compile', 'torch AdamW fused')) -> list:  # [Fusedbun] those present are compared
     "Rows (optimizer, params, ms/step) for GPT sets of each width: does step time grow linearly with size?"
@@ -302,7 +292,6 @@ def scaling(device: str, widths=(128, 256, 512, 1024, 1536, 2048), layers: int =
     return rows
 
 # %% ../../nbs/05_speed.ipynb #6bdbb5b4
-# [Fusedbun] plot_results: Bar chart of ms/step (and the scaling curve, when given), saved to `path`.
 def plot_results(rows: list, meta: dict, path: str, scale_rows=None):
     "Horizontal bars of ms/step with the memory floor of fused/foreach AdamW marked; a log-log scaling panel when given."
     # [Fusedbun] matplotlib only when plotting
@@ -341,7 +330,6 @@ def plot_results(rows: list, meta: dict, path: str, scale_rows=None):
     return fig
 
 # %% ../../nbs/05_speed.ipynb #a5824fe3
-# [Fusedbun] main: Command line: time the optimizers, print the table, write CSV, markdown and the plot under --out.
 def main(argv=None):
     "python -m fusedbun.bench.speed [--device cuda] [--d-model 2048] [--layers 24] [--vocab V] [--steps 15] [--out DIR] [--scaling]"
     # [Fusedbun] the arguments
