@@ -45,7 +45,7 @@ def path_options(group: dict,  # a param group
     # [Fusedbun] read by name here and nowhere else
     return dict(foreach=group['foreach'], compile=group['compile'], triton=group['triton'], cover=group['cover'], momentum_dtype=group['momentum_dtype'])
 
-# %% ../nbs/04b_dispatch.ipynb #ad1991b0
+# %% ../nbs/04b_dispatch.ipynb #5e295133
 def supports_foreach(grads: list,  # the gradients of a group's parameters
                     ) -> bool:
     "Can the multi-tensor paths take these gradients? Dense and real: sparse ones (nn.Embedding(sparse=True)) go to the reference."
@@ -83,18 +83,19 @@ def plan(params: list, grads: list, hessians: list,  # [Fusedbun] a group's para
          **options,  # step_options of the group
         ) -> tuple:
     "(all finite: True/False, None when not screened; the keywords of fusedbun_ for this group). Changes nothing; raises where foreach=True cannot be kept."
-    # [Fusedbun] the route fusedbun_ will take, and the kernels' matrices (only when the kernels implement the group's options)
-    route = dict(compile=compile, triton=triton, cover=cover, momentum_dtype=momentum_dtype, means=None); kernels = options_supported(cover, **options)
-    # [Fusedbun] the kernels' matrices among these parameters
-    mats = _kernel_matrices(params, grads, momentum_buffers, stores, triton=triton, momentum_dtype=momentum_dtype, momentum_beta=options['momentum_beta']) if kernels else []
+    # [Fusedbun] the route fusedbun_ will take
+    route = dict(compile=compile, triton=triton, cover=cover, momentum_dtype=momentum_dtype, means=None)
+    # [Fusedbun] the kernels' matrices among these parameters (none when the kernels do not implement the group's options), asked only when needed
+    matrices = lambda: _kernel_matrices(params, grads, momentum_buffers, stores, triton=triton, momentum_dtype=momentum_dtype,  # [Fusedbun] the tensors
+                                        momentum_beta=options['momentum_beta']) if options_supported(cover, **options) else []  # [Fusedbun] the options
     # [Fusedbun] inside backward: the kernels where they take the matrix (unless foreach=False), else the reference step; not screened here
-    if in_backward: return None, {**route, 'fast': foreach is not False and bool(mats)}
+    if in_backward: return None, {**route, 'fast': foreach is not False and bool(matrices())}
     # [Fusedbun] the reference driver or the multi-tensor cascade (raises for foreach=True with sparse gradients)
     route['fast'] = use_foreach(grads, foreach)
     # [Fusedbun] no screen asked, or the reference path (which tests each gradient itself)
     if not (screen and route['fast']): return None, route
     # [Adalite] the kernels' row means of their matrices: one launch per device and dtype ({} where the kernels do not run or fail to build)
-    means = route['means'] = screen_means([params[i] for i in mats], [grads[i] for i in mats]) if mats else {}
+    means = route['means'] = screen_means([params[i] for i in mats], [grads[i] for i in mats]) if (mats := matrices()) else {}
     # [Fusedbun] one screen: the other gradients, the estimates, and each flat means tensor once (finite exactly when every row sum is)
     rest = [g for p, g in zip(params, grads) if id(p) not in means] + [h for h in hessians if h is not None] + list({id(m): m for m, _ in means.values()}.values())
     # [Fusedbun] False also when a norm overflows: the optimizer then tests each parameter exactly

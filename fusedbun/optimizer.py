@@ -343,22 +343,22 @@ class Fusedbun(torch.optim.Optimizer):
 
     def _step_group(self, group: dict, params: list, hess: dict, in_backward: bool = False):  # [Fusedbun] for step() (a group) and the fused hooks (one parameter)
         "The non-finite policy for `params` of `group`, their state, then one call of the dispatcher."
-        # [Fusedbun] their gradients and Hessian estimates; the state they already have (the kernels' screen asks about it)
-        grads, hs, old, key = [p.grad for p in params], [hess.get(p) for p in params], [self.state.get(p, {}) for p in params], STATE_KEY[denominator(group)]
+        # [Fusedbun] their gradients and Hessian estimates; the state they already have (the kernels' screen asks about it); the group's keywords
+        grads, hs, old, key, opts = [p.grad for p in params], [hess.get(p) for p in params], [self.state.get(p, {}) for p in params], STATE_KEY[denominator(group)], step_options(group)
         # [Fusedbun] the path, and with 'skip' the group's screen (not inside backward: one parameter there, tested exactly below)
         finite, route = plan(params, grads, hs, [s.get('momentum_buffer') for s in old], [s.get(key) for s in old], screen=group['nonfinite'] == 'skip' and not in_backward,
-                             in_backward=in_backward, **path_options(group), **step_options(group))  # [Fusedbun] the group's keywords
+                             in_backward=in_backward, **path_options(group), **opts)  # [Fusedbun] the group's keywords
         # [Fusedbun] nonfinite='skip' and no screen, or a failed one: the exact test of each parameter decides
         if group['nonfinite'] == 'skip' and not finite: params, grads, hs = self._drop_nonfinite(params, grads, hs)
         # [Fusedbun] state created and steps counted for the parameters that will be updated
         ms, stores, betas = self._init_group(group, params)
         # [Fusedbun] one call: tensors and keywords, never the optimizer
-        fusedbun_(params, grads, ms, stores, hs, betas, **route, **step_options(group))
+        fusedbun_(params, grads, ms, stores, hs, betas, **route, **opts)
 
     def _init_group(self, group: dict, params: list) -> tuple:  # [Fusedbun] torch.optim.Adam's name for the same job
         "Create the state `group` needs for each of `params` (lazily, as torch's optimizers do) and count the step; lists of momentum buffers, stores and βs."
-        # [Fusedbun] (momentum buffer, store, β) of each parameter
-        prepared = [prepare_(self.state[p], p, **state_options(group)) for p in params]
+        # [Fusedbun] (momentum buffer, store, β) of each parameter, from the group's state rule (read once)
+        options = state_options(group); prepared = [prepare_(self.state[p], p, **options) for p in params]  # [Fusedbun] lazily created state
         # [Fusedbun] as three lists
         return tuple(map(list, zip(*prepared))) if prepared else ([], [], [])
 
