@@ -26,6 +26,8 @@ statuses = {s[0]: s for s in ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 -
 py_versions = '3.7 3.8 3.9 3.10 3.11 3.12 3.13'.split()
 
 requirements = cfg.get('requirements', '').split()
+# the tools' dependencies (fusedbun.bench and the notebooks), kept out of the optimizer's requirements
+bench_requirements = cfg.get('bench_requirements', '').split()
 dev_requirements = cfg.get('dev_requirements', '').split()
 # Optional peer optimizers that the benchmarks compare against (pytorch_optimizer ships SM3, Adalite,
 # Adafactor and AdaHessian); `dev` includes them so the tests and benchmarks can import them.
@@ -50,8 +52,8 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': list(dict.fromkeys(dev_requirements + peer_requirements + kernel_requirements)),
-                    'peers': peer_requirements, 'kernels': kernel_requirements},
+    extras_require={'dev': list(dict.fromkeys(dev_requirements + bench_requirements + peer_requirements + kernel_requirements)),
+                    'bench': bench_requirements, 'peers': peer_requirements, 'kernels': kernel_requirements},
     python_requires='>=' + min_python,
     long_description=readme.read_text(encoding='utf-8') if readme.exists() else cfg['description'],
     long_description_content_type='text/markdown',

@@ -11,9 +11,8 @@ import math  # [Adafactor] math.pow for the decay schedule
 import torch  # [Adalite] tensors
 
 # %% ../nbs/02_adalite.ipynb #d19438b0
-# [Adalite] centralize: Gradient centralization: subtract from each slice g[i] its mean over dims 1…k-1 (rank ≥ 2 only).
 def centralize(g: torch.Tensor,  # a gradient (not modified)
-              ) -> torch.Tensor:  # [Adalite] end of centralize's signature
+              ) -> torch.Tensor:
     "Gradient centralization: subtract from each slice g[i] its mean over dims 1…k-1 (rank ≥ 2 only)."
     # [Adalite] Ref: Yong et al. 2020, arXiv:2004.01461; used by Adalite for every tensor of rank > 1
     if g.dim() <= 1:
@@ -23,11 +22,10 @@ def centralize(g: torch.Tensor,  # a gradient (not modified)
     return g - g.mean(dim=tuple(range(1, g.dim())), keepdim=True)
 
 # %% ../nbs/02_adalite.ipynb #0032cecc
-# [Adalite] second_moment_beta: Decay of the second-moment EMA at `step`: β (constant) or 1 − step^(−beta_decay) (Adalite).
 def second_moment_beta(step: int,  # 1-based step count of this parameter
                        beta_decay: float,  # the constant β, or the exponent c of β_t = 1 − t^(−c)
                        schedule: str = 'constant',  # 'constant' (Fusedbun spec) or 'adalite' (Adafactor/Adalite)
-                      ) -> float:  # [Adalite] end of second_moment_beta's signature
+                      ) -> float:
     "Decay of the second-moment EMA at `step`: β (constant) or 1 − step^(−beta_decay) (Adalite)."
     # [Fusedbun] the spec's constant EMA coefficient
     if schedule == 'constant':
@@ -37,7 +35,6 @@ def second_moment_beta(step: int,  # 1-based step count of this parameter
     return 1.0 - math.pow(step, -beta_decay)
 
 # %% ../nbs/02_adalite.ipynb #a7b0fc9d
-# [Adalite] factored_update_: Adafactor's factored EMA: row/column means of g² decay with `beta`; in place.
 def factored_update_(row: torch.Tensor,  # running row means of g², shape [n], updated in place
                      col: torch.Tensor,  # running column means of g², shape [m], updated in place
                      g: torch.Tensor,  # a 2-d gradient [n, m]
@@ -51,35 +48,32 @@ def factored_update_(row: torch.Tensor,  # running row means of g², shape [n], 
     # [Adafactor] C ← β C + (1−β) mean_i g²(i, j)
     col.mul_(beta).add_(g2.mean(dim=0), alpha=1 - beta)
 
-# [Adalite] factored_estimate: Rank-1 reconstruction V̂(i, j) = R(i) C(j) / mean(R) of the second moment.
 def factored_estimate(row: torch.Tensor,  # row means [n]
                       col: torch.Tensor,  # column means [m]
-                     ) -> torch.Tensor:  # [Adalite] end of factored_estimate's signature
+                     ) -> torch.Tensor:
     "Rank-1 reconstruction V̂(i, j) = R(i) C(j) / mean(R) of the second moment."
     # [Adafactor] outer product of the factors, normalized by the overall mean (clamped away from 0)
     return row[:, None] * col[None, :] / row.mean().clamp_min(1e-30)
 
 # %% ../nbs/02_adalite.ipynb #e1100c2b
-# [Adalite] rms: Root mean square of a tensor (0-d tensor).
-def rms(u: torch.Tensor) -> torch.Tensor:
+def rms(u: torch.Tensor,  # any tensor
+       ) -> torch.Tensor:
     "Root mean square of a tensor (0-d tensor)."
     # [Adafactor] RMS(u) = sqrt(mean(u²))
     return u.square().mean().sqrt()
 
-# [Adalite] clip_by_rms: Scale `u` down so that RMS(u) ≤ threshold; leave it unchanged when it already is.
 def clip_by_rms(u: torch.Tensor,  # the update (not modified)
                 threshold: float = 1.0,  # d: the largest allowed RMS
-               ) -> torch.Tensor:  # [Adalite] end of clip_by_rms's signature
+               ) -> torch.Tensor:
     "Scale `u` down so that RMS(u) ≤ threshold; leave it unchanged when it already is."
     # [Adafactor] Ref: Shazeer & Stern 2018, Sec. 6: û = u / max(1, RMS(u)/d)
     return u / (rms(u) / threshold).clamp_min(1.0)
 
 # %% ../nbs/02_adalite.ipynb #77d86f01
-# [Adalite] trust_ratio: LAMB trust ratio ‖p‖/‖u‖ clamped below by `min_ratio`; 1 when either norm is 0 (0-d tensor).
 def trust_ratio(p: torch.Tensor,  # the weight
                 u: torch.Tensor,  # the update
                 min_ratio: float = 1e-3,  # lower clamp, so zero-norm weights still move
-               ) -> torch.Tensor:  # [Adalite] end of trust_ratio's signature
+               ) -> torch.Tensor:
     "LAMB trust ratio ‖p‖/‖u‖ clamped below by `min_ratio`; 1 when either norm is 0 (0-d tensor)."
     # [Adalite] Ref: You et al. 2019 (LAMB), arXiv:1904.00962, Alg. 2; norms of the weight and of the update
     pn, un = p.norm(), u.norm()
@@ -87,20 +81,18 @@ def trust_ratio(p: torch.Tensor,  # the weight
     return torch.where((pn > 0) & (un > 0), pn / un, torch.ones_like(pn)).clamp_min(min_ratio)
 
 # %% ../nbs/02_adalite.ipynb #bec0cd63
-# [Adalite] unit_norm_pull: Gradient of ½(‖p‖ − 1)²: p − p/‖p‖ (zero for a zero weight).
 def unit_norm_pull(p: torch.Tensor,  # the weight
-                  ) -> torch.Tensor:  # [Adalite] end of unit_norm_pull's signature
+                  ) -> torch.Tensor:
     "Gradient of ½(‖p‖ − 1)²: p − p/‖p‖ (zero for a zero weight)."
     # [Adalite] the weight's norm, clamped so a zero weight gives a zero pull instead of NaN
     n = p.norm().clamp_min(1e-30)
     # [Adalite] ∇ ½(‖p‖−1)² = (‖p‖−1) p/‖p‖ = p − p/‖p‖
     return p - p / n
 
-# [Adalite] decoupled_decay_: Decoupled weight decay p ← p (1 − η Λ), in place.
 def decoupled_decay_(p: torch.Tensor,  # the weight, shrunk in place
                      lr: float,  # learning rate η
                      Lambda: float,  # decay coefficient
-                    ) -> torch.Tensor:  # [Adalite] end of decoupled_decay_'s signature
+                    ) -> torch.Tensor:
     "Decoupled weight decay p ← p (1 − η Λ), in place."
     # [Fusedbun] Ref: Loshchilov & Hutter 2019 (AdamW), arXiv:1711.05101: decay independent of the gradient
     return p.mul_(1 - lr * Lambda)

@@ -9,9 +9,8 @@ __all__ = ['cover_shapes', 'init_cover', 'cover_min', 'cover_max_', 'sm3_i_updat
 import torch  # [SM3] tensors
 
 # %% ../nbs/01_sm3.ipynb #1ebbb71b
-# [SM3] cover_shapes: Shapes of the codimension-1 cover accumulators: accumulator i is [1]*i + [n_i] + [1]*(k-1-i).
 def cover_shapes(shape: torch.Size,  # the parameter's shape
-                ) -> list:  # [SM3] end of cover_shapes's signature
+                ) -> list:
     "Shapes of the codimension-1 cover accumulators: accumulator i is [1]*i + [n_i] + [1]*(k-1-i)."
     # [SM3] Ref: Anil et al. 2019, arXiv:1901.11150, Sec. 4 (codimension-1 covers of tensors)
     k = len(shape)
@@ -22,18 +21,16 @@ def cover_shapes(shape: torch.Size,  # the parameter's shape
     # [SM3] one accumulator per axis i, of size n_i along i and 1 along every other axis
     return [tuple(n if j == i else 1 for j in range(k)) for i, n in enumerate(shape)]
 
-# [SM3] init_cover: Zero-initialized cover accumulators for `p`, on `p`'s device.
 def init_cover(p: torch.Tensor,  # the parameter (or gradient) to cover
                dtype: torch.dtype = torch.float32,  # accumulator dtype (float32: they are tiny)
-              ) -> list:  # [SM3] end of init_cover's signature
+              ) -> list:
     "Zero-initialized cover accumulators for `p`, on `p`'s device."
     # [SM3] μ_0(r) = 0 for every set r of the cover
     return [torch.zeros(s, dtype=dtype, device=p.device) for s in cover_shapes(p.shape)]
 
 # %% ../nbs/01_sm3.ipynb #82ddfcd1
-# [SM3] cover_min: Per-coordinate estimate ν(i) = min over the cover's sets containing i of μ(r) (broadcast to full shape).
 def cover_min(cover: list,  # accumulators from `init_cover`
-             ) -> torch.Tensor:  # [SM3] end of cover_min's signature
+             ) -> torch.Tensor:
     "Per-coordinate estimate ν(i) = min over the cover's sets containing i of μ(r) (broadcast to full shape)."
     # [SM3] start from the first accumulator (already broadcastable to the tensor's shape)
     nu = cover[0]
@@ -44,10 +41,9 @@ def cover_min(cover: list,  # accumulators from `init_cover`
     # [SM3] a full-shape tensor for rank ≥ 2 (a view of the accumulator itself for rank ≤ 1)
     return nu
 
-# [SM3] cover_max_: Write μ(r) = max_{j ∈ S_r} ν(j) into each accumulator, in place.
 def cover_max_(cover: list,  # accumulators to overwrite in place
                nu: torch.Tensor,  # new per-coordinate values ν_t
-              ) -> list:  # [SM3] end of cover_max_'s signature
+              ) -> list:
     "Write μ(r) = max_{j ∈ S_r} ν(j) into each accumulator, in place."
     # [SM3] visit the accumulator of each axis
     for acc in cover:
@@ -65,10 +61,9 @@ def cover_max_(cover: list,  # accumulators to overwrite in place
     return cover
 
 # %% ../nbs/01_sm3.ipynb #af153b3d
-# [SM3] sm3_i_update_: SM3-I: μ(r) += max_{j∈S_r} g(j)²; returns ν(i) = min_{r∋i} μ(r).
 def sm3_i_update_(cover: list,  # accumulators, updated in place
                   g: torch.Tensor,  # the gradient
-                 ) -> torch.Tensor:  # [SM3] end of sm3_i_update_'s signature
+                 ) -> torch.Tensor:
     "SM3-I: μ(r) += max_{j∈S_r} g(j)²; returns ν(i) = min_{r∋i} μ(r)."
     # [SM3] squared gradient, the quantity Adagrad accumulates
     g2 = g * g
@@ -81,10 +76,9 @@ def sm3_i_update_(cover: list,  # accumulators, updated in place
     # [SM3] read the per-coordinate estimate
     return cover_min(cover)
 
-# [SM3] sm3_ii_update_: SM3-II: ν(i) = min_{r∋i} μ(r) + g(i)²; μ(r) = max_{j∈S_r} ν(j); returns ν.
 def sm3_ii_update_(cover: list,  # accumulators, updated in place
                    g: torch.Tensor,  # the gradient
-                  ) -> torch.Tensor:  # [SM3] end of sm3_ii_update_'s signature
+                  ) -> torch.Tensor:
     "SM3-II: ν(i) = min_{r∋i} μ(r) + g(i)²; μ(r) = max_{j∈S_r} ν(j); returns ν."
     # [SM3] read the cover's estimate and add this step's squared gradient: ν_t = min μ_{t-1} + g²
     nu = cover_min(cover) + g * g
@@ -94,7 +88,6 @@ def sm3_ii_update_(cover: list,  # accumulators, updated in place
     return nu
 
 # %% ../nbs/01_sm3.ipynb #f55de2e8
-# [SM3] sm3_rows_sparse_: SM3-II with the row cover on a sparse gradient: updates only touched rows; returns (rows, ν of those rows).
 def sm3_rows_sparse_(row_acc: torch.Tensor,  # row accumulators of shape [n, 1, ..., 1], updated in place
                      g: torch.Tensor,  # a sparse COO gradient with one sparse dim (rows)
                     ):
