@@ -33,7 +33,7 @@ def _load() -> bool:  # [Fusedbun] called by kernel_available, so only a process
         try: import triton; import triton.language as tl
         except ImportError: triton = False  # [Fusedbun] no Triton: the kernel path is simply unavailable
         # [Fusedbun] Triton reads its interpreter flag when it is imported; then the three kernels are defined
-        else: INTERPRET = os.environ.get('TRITON_INTERPRET') == '1'; _define_row_means(); _define_tiles(); _define_store_cover()  # [Fusedbun] the kernels
+        else: INTERPRET = os.environ.get('TRITON_INTERPRET') == '1'; _define_row_means(); _define_tiles(); _define_store_cover(); _define_acc_means()  # [Fusedbun] the kernels
     # [Fusedbun] usable or not
     return triton is not False
 
@@ -68,12 +68,12 @@ def _define_tiles():  # [Fusedbun] called once, by _load
     # [Fusedbun] a module global, as launches and Triton's compiler expect
     global _fusedbun_tiles
     @triton.jit  # [Fusedbun] one BR × BC tile of one matrix: the whole Fusedbun step (the reference is tensor_step_, 02b_step)
-    def _fusedbun_tiles(meta, owner, p0, g0, m0, a0, mean_ptr, new_ptr,  # [Fusedbun] table, program → matrix, first p, g, m, μ_row; means, scratch
+    def _fusedbun_tiles(meta, owner, p0, g0, m0, a0, mean_ptr, new_ptr, acc_mean,  # [Fusedbun] table, program → matrix, first p, g, m, μ_row; means, scratch; [Adafactor] μ̄ per matrix
                         lr, eps, beta, momentum_beta, decay,  # [Fusedbun] this step's numbers; decay = 1 − lr·Lambda
-                        NF: tl.constexpr, CENTRALIZE: tl.constexpr, MASK: tl.constexpr, MOMENTUM: tl.constexpr,  # [Fusedbun] switches
+                        NF: tl.constexpr, CENTRALIZE: tl.constexpr, MASK: tl.constexpr, MOMENTUM: tl.constexpr, COVER_MEAN: tl.constexpr,  # [Fusedbun] switches
                         BR: tl.constexpr, BC: tl.constexpr):  # [Fusedbun] the tile's shape
         # [Fusedbun] this program's matrix and its table row
-        t = tl.program_id(0); row = meta + tl.load(owner + t).to(tl.int64) * NF  # [Fusedbun] the owner table maps tiles to matrices
+        t = tl.program_id(0); mat = tl.load(owner + t).to(tl.int64); row = meta + mat * NF  # [Fusedbun] the owner table maps tiles to matrices
         # [Fusedbun] the matrix's tensors: offsets from the first matrix's, multiples of 16 elements (checked by tensor_supported), so loads are 16 bytes wide
         p_ptr = p0 + tl.multiple_of(tl.load(row + 0), 16); g_ptr = g0 + tl.multiple_of(tl.load(row + 1), 16); m_ptr = m0 + tl.multiple_of(tl.load(row + 2), 16)  # [Fusedbun] p, g, m
         # [SM3] the cover's accumulators (old values, read only here)
@@ -111,22 +111,36 @@ def _define_tiles():  # [Fusedbun] called once, by _load
         else:  # [Fusedbun] no momentum
             # [Fusedbun] the direction is the (masked) gradient
             d = g
-        # [SM3] ν̃ = min(μ_row, μ_col): the smaller of the two sets of the cover that contain each coordinate
-        prev = tl.minimum(tl.load(row_acc + rows, mask=rin, other=0.0)[:, None], tl.load(col_acc + cols, mask=cin, other=0.0)[None, :])
+        # [SM3] the cover's accumulators for this tile's rows and columns
+        mu_r, mu_c = tl.load(row_acc + rows, mask=rin, other=0.0)[:, None], tl.load(col_acc + cols, mask=cin, other=0.0)[None, :]
+        # [Adafactor] the mean cover: ν̃ = μ̄ (μ_row/μ̄)(μ_col/μ̄), μ̄ the mean of the row accumulators (clamped as cover_product does)
+        if COVER_MEAN:
+            # [Adafactor] this matrix's μ̄ from _acc_means, then the rank-one reconstruction
+            mbar = tl.maximum(tl.load(acc_mean + mat), 1e-30); prev = mbar * (mu_r / mbar) * (mu_c / mbar)  # [Adafactor] ν̃
+        else:  # [SM3] the max cover
+            # [SM3] ν̃ = min(μ_row, μ_col): the smaller of the two sets of the cover that contain each coordinate
+            prev = tl.minimum(mu_r, mu_c)
         # [Adalite] the EMA β ν̃ + (1−β) g²
         nu = prev * beta + (1 - beta) * g * g
         # [Fusedbun] masked-out coordinates keep ν̃
         if MASK:
             # [Fusedbun] ν = where(M, β ν̃ + (1−β) g², ν̃)
             nu = tl.where(keep, nu, prev)
-        # [SM3] lanes outside the matrix hold 0, neutral for the maxima (ν ≥ 0)
+        # [SM3] lanes outside the matrix hold 0, neutral for the maxima (ν ≥ 0) and for the sums
         nu = tl.where(inb, nu, 0.0)
-        # [SM3] the matrix's new maxima in the scratch (field new0: R row slots, then C column slots), as integer bits
+        # [SM3] the matrix's slots in the scratch (field new0: R row slots, then C column slots)
         new = new_ptr + tl.load(row + 11)
-        # [SM3] μ(row i) = max over its tiles of the tile's row maximum (ν ≥ 0: integer order of the bits = float order)
-        tl.atomic_max(new + rows, tl.max(nu, axis=1).to(tl.int32, bitcast=True), mask=rin)
-        # [SM3] μ(col j) = max over its tiles of the tile's column maximum
-        tl.atomic_max(new + R + cols, tl.max(nu, axis=0).to(tl.int32, bitcast=True), mask=cin)
+        # [Adafactor] the mean cover: float32 row and column sums of ν, added up over the tiles (divided by the counts in _store_cover)
+        if COVER_MEAN:
+            # [Adafactor] Σ_j ν(i, j) over this tile's columns, into row i's slot
+            tl.atomic_add(new + rows, tl.sum(nu, axis=1), mask=rin)
+            # [Adafactor] Σ_i ν(i, j) over this tile's rows, into column j's slot
+            tl.atomic_add(new + R + cols, tl.sum(nu, axis=0), mask=cin)
+        else:  # [SM3] the max cover: maxima as integer bits
+            # [SM3] μ(row i) = max over its tiles of the tile's row maximum (ν ≥ 0: integer order of the bits = float order)
+            tl.atomic_max(new + rows, tl.max(nu, axis=1).to(tl.int32, bitcast=True), mask=rin)
+            # [SM3] μ(col j) = max over its tiles of the tile's column maximum
+            tl.atomic_max(new + R + cols, tl.max(nu, axis=0).to(tl.int32, bitcast=True), mask=cin)
         # [Fusedbun] p ← p (1 − lr·Lambda) − lr · d / (√ν + eps), in float32
         p = tl.load(p_ptr + offs, mask=inb, other=0.0).to(tl.float32) * decay - lr * (d / (tl.sqrt(nu) + eps))
         # [Fusedbun] written back in the parameter's dtype
@@ -134,11 +148,11 @@ def _define_tiles():  # [Fusedbun] called once, by _load
 
 # %% ../nbs/04a_triton.ipynb #c9776ed9
 def _define_store_cover():  # [SM3] called once, by _load
-    "Define the kernel that copies each matrix's new cover maxima from the scratch into its accumulators."
+    "Define the kernel that copies each matrix's new cover maxima (or sums, divided into means) from the scratch into its accumulators; and _acc_means."
     # [Fusedbun] a module global, as launches and Triton's compiler expect
     global _store_cover
     @triton.jit  # [SM3] copy each matrix's new maxima from the scratch into its cover accumulators, one program per matrix
-    def _store_cover(meta, new_ptr, a0, NF: tl.constexpr, BLOCK: tl.constexpr):  # [Fusedbun] a0: the first row accumulator (offsets are from it)
+    def _store_cover(meta, new_ptr, a0, NF: tl.constexpr, BLOCK: tl.constexpr, COVER_MEAN: tl.constexpr):  # [Fusedbun] a0: the first row accumulator (offsets are from it)
         # [Fusedbun] this program's matrix
         row = meta + tl.program_id(0).to(tl.int64) * NF
         # [SM3] its accumulators, shape and scratch slots
@@ -148,11 +162,36 @@ def _define_store_cover():  # [SM3] called once, by _load
         # [SM3] μ_row ← the R row maxima
         for i in range(0, R, BLOCK):
             # [SM3] BLOCK entries at a time
-            k = i + tl.arange(0, BLOCK); tl.store(row_acc + k, tl.load(new + k, mask=k < R).to(tl.float32, bitcast=True), mask=k < R)  # [SM3] bits back to floats
+            k = i + tl.arange(0, BLOCK)
+            # [Adafactor] a row's sum over its C columns, as a mean; [SM3] or its maximum, bits back to a float
+            if COVER_MEAN: tl.store(row_acc + k, tl.load(new + k, mask=k < R) / C.to(tl.float32), mask=k < R)
+            else: tl.store(row_acc + k, tl.load(new + k, mask=k < R).to(tl.float32, bitcast=True), mask=k < R)  # [SM3] bits back to floats
         # [SM3] μ_col ← the C column maxima
         for j in range(0, C, BLOCK):
             # [SM3] BLOCK entries at a time
-            k = j + tl.arange(0, BLOCK); tl.store(col_acc + k, tl.load(new + R + k, mask=k < C).to(tl.float32, bitcast=True), mask=k < C)  # [SM3] bits back to floats
+            k = j + tl.arange(0, BLOCK)
+            # [Adafactor] a column's sum over its R rows, as a mean; [SM3] or its maximum, bits back to a float
+            if COVER_MEAN: tl.store(col_acc + k, tl.load(new + R + k, mask=k < C) / R.to(tl.float32), mask=k < C)
+            else: tl.store(col_acc + k, tl.load(new + R + k, mask=k < C).to(tl.float32, bitcast=True), mask=k < C)  # [SM3] bits back to floats
+
+def _define_acc_means():  # [Adafactor] called once, by _load
+    "Define the kernel that writes each matrix's μ̄, the mean of its row accumulators (the mean cover's common mean)."
+    # [Fusedbun] a module global, as launches and Triton's compiler expect
+    global _acc_means
+    @triton.jit  # [Adafactor] μ̄ = mean_i μ_row(i), one program per matrix
+    def _acc_means(meta, a0, out, NF: tl.constexpr, BLOCK: tl.constexpr):  # [Fusedbun] the table, the first row accumulator, one float per matrix
+        # [Fusedbun] this program's matrix and its table row
+        b = tl.program_id(0); row = meta + b.to(tl.int64) * NF
+        # [SM3] its row accumulator and its length R
+        row_acc = a0 + tl.load(row + 3); R = tl.load(row + 5)
+        # [Adafactor] running sums, BLOCK entries at a time
+        acc = tl.zeros([BLOCK], dtype=tl.float32)
+        # [Adafactor] sweep the accumulator
+        for i in range(0, R, BLOCK):
+            # [Adafactor] add BLOCK entries (zero past the end)
+            k = i + tl.arange(0, BLOCK); acc += tl.load(row_acc + k, mask=k < R, other=0.0)
+        # [Adafactor] μ̄ = Σ μ_row / R
+        tl.store(out + b, tl.sum(acc, axis=0) / R.to(tl.float32))
 
 # %% ../nbs/04a_triton.ipynb #ab9f82dd
 _BROKEN = set()  # [Fusedbun] device types where building the kernels failed (the other paths run there from then on)
@@ -166,15 +205,15 @@ def kernel_available(device: torch.device,  # where the tensors live
     return _load() and (device.type == 'cpu') == INTERPRET
 
 # %% ../nbs/04a_triton.ipynb #39b0ce32
-def options_supported(cover: bool,  # SM3 covers for matrices
+def options_supported(cover: str,  # [SM3] the second moment's layout: 'max', 'mean' or 'none'
                       denominator: str,  # 'rms', 'hessian' or 'none'
                       clip_threshold,  # RMS clipping (None: off)
                       momentum_beta: float, momentum_placement: str,  # [Adalite] momentum and where it is taken
                       **numbers,  # the other step options (lr, eps, Lambda, centralize, sparse_update): any value works
                      ) -> bool:
-    "SM3 cover + rms denominator, no Hessian, no clipping, momentum 'pre' or none."
+    "A max or mean cover + rms denominator, no Hessian, no clipping, momentum 'pre' or none."
     # [SM3] the default denominator from the cover; [Adafactor] no RMS clipping; [AdaHessian] no Hessian; [Adalite] momentum on the gradient
-    return cover and denominator == 'rms' and clip_threshold is None and (momentum_beta == 0 or momentum_placement == 'pre')
+    return cover in ('max', 'mean') and denominator == 'rms' and clip_threshold is None and (momentum_beta == 0 or momentum_placement == 'pre')
 
 def aligned(t: torch.Tensor,  # any tensor
            ) -> bool:
@@ -273,9 +312,10 @@ def kernel_bucket_step_(mats: list,  # contiguous matrices (see tensor_supported
                         covers: list,  # [SM3] their covers [μ_row (R, 1), μ_col (1, C)], updated in place
                         beta: float, lr: float, eps: float, Lambda: float, momentum_beta: float,  # [Fusedbun] the numbers
                         centralize: bool, sparse_update: bool,  # [Adalite] the switches
+                        cover: str = 'max',  # [SM3] 'max' (SM3's cover) or 'mean' (the mean cover)
                         means: dict = None,  # [Adalite] id(p) → (flat means, offset) from screen_means (None: computed here)
                        ):
-    "The same numbers as `tensor_step_` on each matrix (up to rounding), in four launches: row means, a zeroed scratch, the tiles, the cover maxima copied back."
+    "The same numbers as `tensor_step_` on each matrix (up to rounding), in four or five launches: row means, (μ̄ of a mean cover,) a zeroed scratch, the tiles, the cover maxima or means copied back."
     # [Fusedbun] offsets and owner tables (cached)
     lay = layout_for(mats)
     # [Adalite] the row means from the non-finite screen, when it computed them for every matrix here (one flat tensor)
@@ -284,15 +324,18 @@ def kernel_bucket_step_(mats: list,  # contiguous matrices (see tensor_supported
     meta = _table(mats, grads, lay, ms, covers, [m0 for _, m0 in pre] if pre else None)
     # [Adalite] the row means: the screen's, or one launch now (a cover accumulator stands in when off: never read)
     mean = pre[0][0] if pre else launch_row_means(lay, meta, grads[0]) if centralize else covers[0][0]
-    # [SM3] the scratch for the new maxima, as integer bits (0 = +0.0)
-    new = torch.zeros(lay.n_new, device=mats[0].device, dtype=torch.int32)
+    # [SM3] the scratch: the new maxima as integer bits (0 = +0.0), or [Adafactor] float32 sums for a mean cover
+    mean_cover = cover == 'mean'; new = torch.zeros(lay.n_new, device=mats[0].device, dtype=torch.float32 if mean_cover else torch.int32)
+    # [Adafactor] a mean cover's μ̄ per matrix, from its row accumulator (one launch; the max cover reads none: a stand-in)
+    mbar = torch.empty(len(mats), device=mats[0].device, dtype=torch.float32) if mean_cover else new
+    if mean_cover: _acc_means[(len(mats),)](meta, covers[0][0], mbar, NF=len(FIELDS), BLOCK=1024)
     # [Fusedbun] one launch for every tile of every matrix; the table's offsets are from these bases (momentum: the matrix when off)
-    _fusedbun_tiles[(lay.n_tiles,)](meta, lay.tile_owner, mats[0], grads[0], ms[0] if ms else mats[0], covers[0][0], mean, new,  # [Fusedbun] tables, bases, buffers
+    _fusedbun_tiles[(lay.n_tiles,)](meta, lay.tile_owner, mats[0], grads[0], ms[0] if ms else mats[0], covers[0][0], mean, new, mbar,  # [Fusedbun] tables, bases, buffers
                                     lr, eps, beta, momentum_beta, 1 - lr * Lambda,  # [Fusedbun] numbers
-                                    NF=len(FIELDS), CENTRALIZE=centralize, MASK=sparse_update, MOMENTUM=bool(ms),  # [Fusedbun] switches
+                                    NF=len(FIELDS), CENTRALIZE=centralize, MASK=sparse_update, MOMENTUM=bool(ms), COVER_MEAN=mean_cover,  # [Fusedbun] switches
                                     BR=BLOCK_R, BC=BLOCK_C, num_warps=NUM_WARPS)  # [Fusedbun] tile
-    # [SM3] one launch copies every matrix's maxima into its cover
-    _store_cover[(len(mats),)](meta, new, covers[0][0], NF=len(FIELDS), BLOCK=1024)
+    # [SM3] one launch copies every matrix's maxima (or means) into its cover
+    _store_cover[(len(mats),)](meta, new, covers[0][0], NF=len(FIELDS), BLOCK=1024, COVER_MEAN=mean_cover)
 
 def screen_means(mats: list,  # the matrices the kernels will take (any devices and dtypes)
                  grads: list,  # their gradients
@@ -325,17 +368,17 @@ def screen_means(mats: list,  # the matrices the kernels will take (any devices 
 # %% ../nbs/04a_triton.ipynb #8239cc49
 _PROBED = set()  # [Fusedbun] kernel configurations that compiled and ran on a private problem
 
-def _probe(device: torch.device, dtype: torch.dtype, m_dtype, centralize: bool, sparse_update: bool):  # [Fusedbun] one kernel configuration
+def _probe(device: torch.device, dtype: torch.dtype, m_dtype, centralize: bool, sparse_update: bool, cover: str):  # [Fusedbun] one kernel configuration
     "Compile and run the three kernels on a private 3 × 16 problem of this configuration, once; raises if they cannot be built (the caller's tensors are not involved)."
     # [Fusedbun] what Triton specializes on: dtypes, switches, tile sizes (no integer arguments: shapes travel in the table)
-    key = (device, dtype, m_dtype, centralize, sparse_update, BLOCK_R, BLOCK_C, NUM_WARPS, MEAN_ROWS, MEAN_COLS)
+    key = (device, dtype, m_dtype, centralize, sparse_update, cover, BLOCK_R, BLOCK_C, NUM_WARPS, MEAN_ROWS, MEAN_COLS)
     # [Fusedbun] built before: nothing to do
     if key in _PROBED: return
     # [Fusedbun] a private matrix with a gradient, a momentum buffer and a cover (16 columns, as the kernels require)
     p = torch.ones(3, 16, device=device, dtype=dtype)
     # [Fusedbun] the full step on it compiles all three kernels (numbers of no consequence)
     kernel_bucket_step_([p], [torch.ones_like(p)], [torch.zeros_like(p, dtype=m_dtype)] if m_dtype else None, [[torch.zeros(3, 1, device=device), torch.zeros(1, 16, device=device)]],
-                        0.5, 0.1, 1e-8, 0.0, 0.9, centralize, sparse_update)  # [Fusedbun] β, lr, eps, Lambda, momentum_beta, switches
+                        0.5, 0.1, 1e-8, 0.0, 0.9, centralize, sparse_update, cover)  # [Fusedbun] β, lr, eps, Lambda, momentum_beta, switches
     # [Fusedbun] remember success
     _PROBED.add(key)
 
@@ -344,6 +387,7 @@ def kernel_bucket_(ps: list, grads: list, ms: list, stores: list,  # [Fusedbun] 
                    *, means: dict = None,  # [Adalite] row means from screen_means (None: computed here)
                    m_dtype=None,  # [Adalite] the momentum dtype the kernels are built for (None: no momentum)
                    lr: float, eps: float, Lambda: float, momentum_beta: float, centralize: bool, sparse_update: bool,  # [Fusedbun] the group's numbers and switches
+                   cover: str = 'max',  # [SM3] 'max' or 'mean'
                   ) -> list:
     "Update the matrices of the bucket the kernels take, in one go; returns the positions of the others, in order (all of them when the kernels cannot be built)."
     # [Fusedbun] the matrices the kernels take: those the screen took (their fresh state fits), else those that pass the test now (a buffer of
@@ -354,7 +398,7 @@ def kernel_bucket_(ps: list, grads: list, ms: list, stores: list,  # [Fusedbun] 
     # [Fusedbun] CUDA launches go to the parameters' GPU, whatever the current device
     with _on(ps[0].device):
         # [Fusedbun] build the kernels on a private problem first: a failure leaves every real tensor untouched
-        try: _probe(ps[0].device, ps[0].dtype, m_dtype, centralize, sparse_update)
+        try: _probe(ps[0].device, ps[0].dtype, m_dtype, centralize, sparse_update, cover)
         except Exception as e:  # [Fusedbun] e.g. no usable GPU compiler
             # [Fusedbun] NOTE: never try again on this device type in this process; say so once, with the cause
             _BROKEN.add(ps[0].device.type); warnings.warn(f"fusedbun.triton_kernel: the Triton kernels failed to build ({type(e).__name__}: {e}); using the multi-tensor path")
@@ -362,6 +406,6 @@ def kernel_bucket_(ps: list, grads: list, ms: list, stores: list,  # [Fusedbun] 
             return list(range(len(ps)))
         # [Fusedbun] one step for all of them
         kernel_bucket_step_([ps[i] for i in take], [grads[i] for i in take], [ms[i] for i in take] if m_dtype else None, [stores[i] for i in take], beta,  # [Fusedbun] tensors
-                            lr, eps, Lambda, momentum_beta, centralize, sparse_update, means)  # [Fusedbun] numbers and switches
+                            lr, eps, Lambda, momentum_beta, centralize, sparse_update, cover, means)  # [Fusedbun] numbers and switches
     # [Fusedbun] the rest, in their original order
     taken = set(take); return [i for i in range(len(ps)) if i not in taken]  # [Fusedbun] by position
