@@ -35,7 +35,7 @@ def options(**kw):
 
 def cascade(o, **paths):
     "04b_dispatch's multi-tensor cascade for options `o`, with the given compile/triton switches."
-    return partial(dispatch.fusedbun_, fast=True, means=None, cover=o['cover'], momentum_dtype=o['momentum_dtype'], **paths)
+    return partial(dispatch.fusedbun_, fast=True, means=None, momentum_dtype=o['momentum_dtype'], **paths)
 
 
 def record(check, opts, dt, err, tol, note=''):
@@ -44,11 +44,12 @@ def record(check, opts, dt, err, tol, note=''):
     print(f"{check:9s} {str(dt).replace('torch.', ''):9s} {err:.2e} (tol {tol:.0e}) {'PASS' if err <= tol else 'FAIL'} {opts} {note}", flush=True)
 
 
-PARITY = [{}, dict(cover=False), dict(momentum_beta=0.0), dict(momentum_placement='post'), dict(centralize=False),
-          dict(use_rms=False), dict(sparse_update=False), dict(clip_threshold=0.5), dict(beta_schedule='adalite'),
-          dict(momentum_dtype=torch.bfloat16), dict(Lambda=0.0), dict(Lambda=0.5, lr=0.05),
-          dict(use_rms=False, momentum_beta=0.0, centralize=False),
-          dict(momentum_placement='post', clip_threshold=0.3, cover=False, momentum_dtype=torch.bfloat16, beta_schedule='adalite')]
+PARITY = [{}, dict(cover='max'), dict(cover=False), dict(momentum_beta=0.0), dict(momentum_placement='post'), dict(centralize=True),
+          dict(use_rms=False), dict(sparse_update=True), dict(clip_threshold=0.5), dict(beta_schedule='constant'),
+          dict(momentum_dtype=torch.bfloat16), dict(cover='max', momentum_dtype=torch.bfloat16), dict(Lambda=0.0), dict(Lambda=0.5, lr=0.05),
+          dict(use_rms=False, momentum_beta=0.0, centralize=True),
+          dict(momentum_placement='post', clip_threshold=0.3, cover=False, momentum_dtype=torch.bfloat16, beta_schedule='constant'),
+          dict(cover=True, centralize=True, sparse_update=True, beta_schedule='constant')]  # the defaults' neighbours, the old defaults (the spec's)
 
 t = time.time()
 for kw in PARITY:
@@ -75,11 +76,11 @@ def spy(ps, *a, **kw):
 dispatch.kernel_bucket_ = spy
 shapes = ((), (7,), (5, 6), (3, 4, 2, 3), (9, 4), (40, 640), (70, 320), (1, 528), (300, 1024), (1000, 48), (1000, 37))  # 5 kernel matrices
 t = time.time()
-for kw in PARITY + [dict(eps=1e-2), dict(momentum_beta=0.0, sparse_update=False, centralize=False)]:
+for kw in PARITY + [dict(eps=1e-2, sparse_update=True), dict(momentum_beta=0.0, cover='max')]:
     for dt in (torch.float32, torch.bfloat16, torch.float16):
         calls.clear(); o = options(**kw)
         err = parity_error(o, cascade(o, compile=False, triton=True), device='cuda', dtype=dt, shapes=shapes)
-        used = dispatch.options_supported(o['cover'], **step_options(o))   # do the kernels implement these options?
+        used = dispatch.options_supported(**step_options(o))   # do the kernels implement these options?
         tol = 3e-5 if dt == torch.float32 and not kw.get('momentum_dtype') else 6e-2
         ok_calls = sum(calls) == 5 * 20 if used else sum(calls) == 0
         record('triton', kw, dt, err if ok_calls else float('inf'), tol, f'kernel updates {sum(calls)}' + ('' if ok_calls else ' (WRONG COUNT)'))

@@ -43,7 +43,7 @@ def path_options(group: dict,  # a param group
                 ) -> dict:
     "The one rule from a group to the dispatcher's own keywords: the path switches, and the state layout the kernels must predict before state exists."
     # [Fusedbun] read by name here and nowhere else
-    return dict(foreach=group['foreach'], compile=group['compile'], triton=group['triton'], cover=group['cover'], momentum_dtype=group['momentum_dtype'])
+    return dict(foreach=group['foreach'], compile=group['compile'], triton=group['triton'], momentum_dtype=group['momentum_dtype'])
 
 # %% ../nbs/04b_dispatch.ipynb #5e295133
 def supports_foreach(grads: list,  # the gradients of a group's parameters
@@ -79,15 +79,15 @@ def plan(params: list, grads: list, hessians: list,  # [Fusedbun] a group's para
          momentum_buffers: list, stores: list,  # [Fusedbun] the state they already have (None entries: none yet)
          *, screen: bool,  # screen the gradients and estimates for inf/NaN (the optimizer's nonfinite='skip')
          in_backward: bool,  # one parameter, inside backward (fused mode)
-         foreach, compile, triton, cover: bool, momentum_dtype,  # [Fusedbun] path_options of the group
+         foreach, compile, triton, momentum_dtype,  # [Fusedbun] path_options of the group
          **options,  # step_options of the group
         ) -> tuple:
     "(all finite: True/False, None when not screened; the keywords of fusedbun_ for this group). Changes nothing; raises where foreach=True cannot be kept."
     # [Fusedbun] the route fusedbun_ will take
-    route = dict(compile=compile, triton=triton, cover=cover, momentum_dtype=momentum_dtype, means=None)
+    route = dict(compile=compile, triton=triton, momentum_dtype=momentum_dtype, means=None)
     # [Fusedbun] the kernels' matrices among these parameters (none when the kernels do not implement the group's options), asked only when needed
     matrices = lambda: _kernel_matrices(params, grads, momentum_buffers, stores, triton=triton, momentum_dtype=momentum_dtype,  # [Fusedbun] the tensors
-                                        momentum_beta=options['momentum_beta']) if options_supported(cover, **options) else []  # [Fusedbun] the options
+                                        momentum_beta=options['momentum_beta']) if options_supported(**options) else []  # [Fusedbun] the options
     # [Fusedbun] inside backward: the kernels where they take the matrix (unless foreach=False), else the reference step; not screened here
     if in_backward: return None, {**route, 'fast': foreach is not False and bool(matrices())}
     # [Fusedbun] the reference driver or the multi-tensor cascade (raises for foreach=True with sparse gradients)
@@ -106,14 +106,14 @@ def plan(params: list, grads: list, hessians: list,  # [Fusedbun] a group's para
 def fusedbun_(params: list, grads: list, momentum_buffers: list, stores: list, hessians: list, betas: list,  # [Fusedbun] as reference_step_
               *, fast: bool,  # the multi-tensor cascade (plan's choice) instead of the reference driver
               means=None,  # [Adalite] the kernels' row means from plan's screen (None: computed by the kernels)
-              compile, triton, cover: bool, momentum_dtype,  # [Fusedbun] path_options of the group (foreach already decided `fast`)
+              compile, triton, momentum_dtype,  # [Fusedbun] path_options of the group (foreach already decided `fast`)
               **options,  # step_options of the group
              ):
     "One Fusedbun step of a group's parameters: the reference driver, or per (device, dtype, β) bucket the Triton kernels on the matrices they take, the compiled step on the other tensors of rank ≥ 2, foreach on the rest."
     # [Fusedbun] the reference: one parameter at a time
     if not fast: return reference_step_(params, grads, momentum_buffers, stores, hessians, betas, **options)
     # [Fusedbun] do the kernels implement this group's options, and their numbers
-    kernels, numbers = options_supported(cover, **options), {k: options[k] for k in ('lr', 'eps', 'Lambda', 'momentum_beta', 'centralize', 'sparse_update')}
+    kernels, numbers = options_supported(**options), {k: options[k] for k in ('lr', 'eps', 'Lambda', 'momentum_beta', 'centralize', 'sparse_update', 'cover')}
     # [Fusedbun] buckets of one device, dtype and β
     for (device, dtype, beta), idx in bucket_indices(params, betas).items():
         # [Fusedbun] the matrices the kernels take go through them first (where they run)

@@ -96,6 +96,7 @@ def _denominators(ps: list, gs: list, masks: list,  # the bucket's parameters, p
                   stores: list,  # their second-moment stores, updated in place
                   xs: list,  # Hutchinson estimates (None: none this step)
                   beta: float, eps: float, denominator: str,  # [Fusedbun] the bucket's β, the floor, 'rms' or 'hessian'
+                  cover: str,  # [SM3] how cover lists are read and written: 'max' or 'mean'
                  ) -> list:
     "√v + eps for every parameter of the bucket, with the EMA of g² (or of Hutchinson's D) stored back; batched where the store allows."
     # [SM3] v per position; full-size unmasked EMAs and the one-accumulator covers of vectors are batched into foreach updates
@@ -105,11 +106,11 @@ def _denominators(ps: list, gs: list, masks: list,  # the bucket's parameters, p
         # [AdaHessian] with prepare_hessian the EMA averages Hutchinson's D (None: reuse the estimate)
         x = gs[i] if denominator == 'rms' else xs[i]
         # [AdaHessian] no fresh estimate this step: only read the stored one
-        if x is None: vs[i] = read_second_moment(s)
+        if x is None: vs[i] = read_second_moment(s, cover)
         # [SM3] rank ≤ 1: the cover is one accumulator of the parameter's shape (cover_min reads it, cover_max_ copies into it): batched below
         elif isinstance(s, list) and len(s) == 1 and s[0].shape == p.shape and masks[i] is None: lone.append((i, s[0], x.to(gs[i].dtype)))
-        # [SM3] a cover (max/min reductions) or a masked full tensor: ν = where(M, β ν̃ + (1−β) x², ν̃), cover maxima written back
-        elif isinstance(s, list) or masks[i] is not None: vs[i] = ema_second_moment_(s, x.to(gs[i].dtype), beta, masks[i])
+        # [SM3] a cover (reductions) or a masked full tensor: ν = where(M, β ν̃ + (1−β) x², ν̃), the cover's maxima or means written back
+        elif isinstance(s, list) or masks[i] is not None: vs[i] = ema_second_moment_(s, x.to(gs[i].dtype), beta, masks[i], cover)
         # [Adalite] a full tensor without a mask: batched below
         else: full.append((i, x.to(gs[i].dtype)))
     # [Adalite] v ← β v + (1−β) x² for all full tensors at once: v ← β v, then v ← v + (1−β) x ⊙ x; their v is the state itself
@@ -135,7 +136,7 @@ def foreach_bucket_(ps: list, grads: list, ms: list, stores: list, xs: list,  # 
                     beta: float,  # [Adalite] the bucket's second-moment decay
                     *, lr: float, eps: float, Lambda: float, momentum_beta: float,  # [Fusedbun] the group's numbers
                     momentum_placement: str, centralize: bool, sparse_update: bool,  # [Adalite] the group's switches
-                    denominator: str, clip_threshold,  # [SM3] the denominator, [Adafactor] RMS clipping (None: off)
+                    denominator: str, cover: str, clip_threshold,  # [SM3] the denominator and the cover's mode, [Adafactor] RMS clipping (None: off)
                    ):
     "The Fusedbun step of one bucket (one device, dtype and β) with foreach kernels; per-tensor work only for reductions."
     # [Fusedbun] gradients centralized and masked, in the working precision
@@ -145,7 +146,7 @@ def foreach_bucket_(ps: list, grads: list, ms: list, stores: list, xs: list,  # 
     # [Adalite] m ← β_m m + (1−β_m) g, all buffers at once (foreach lerp, or mul + add for a bfloat16 buffer)
     if pre: foreach_momentum_(ms, gs, momentum_beta)
     # [Adalite] the direction d: the momentum buffer ('pre') or the gradient; [SM3] the denominators √v + eps (None: no denominator)
-    ds, den = ms if pre else gs, None if denominator == 'none' else _denominators(ps, gs, masks, stores, xs, beta, eps, denominator)  # [SM3] the cover reads and writes
+    ds, den = ms if pre else gs, None if denominator == 'none' else _denominators(ps, gs, masks, stores, xs, beta, eps, denominator, cover)  # [SM3] the cover reads and writes
     # [Fusedbun] decoupled decay first (the update u does not depend on p): p ← p (1 − lr·Lambda), one foreach multiply over the bucket
     if Lambda != 0: foreach_scale_(ps, 1 - lr * Lambda)
     # [Fusedbun] the common case: p ← p − lr · d / (√v + eps) in one foreach addcdiv, u is never stored

@@ -145,9 +145,13 @@ def check_group(g: dict,  # a complete param group (its own values over the defa
     # [Adalite] momentum EMA coefficient; 0 disables the buffer
     check_range('momentum_beta', g['momentum_beta'], 0, 1, hi_open=True)
     # [Fusedbun] the boolean switches must be real bools, not a truthy string or 1 (which == True)
-    for name in ('centralize', 'use_rms', 'prepare_hessian', 'cover', 'sparse_update', 'fused_backward'):
+    for name in ('centralize', 'use_rms', 'prepare_hessian', 'sparse_update', 'fused_backward'):
         # [Fusedbun] name the argument and what it must be
         if not isinstance(g[name], bool): raise ValueError(f"Invalid {name}: {g[name]!r} (must be True or False)")
+    # [SM3] the second moment of tensors of rank ≥ 2: SM3's max cover, the mean cover, or the full tensor (True / False: the first checkpoints' 'max' / 'none')
+    if not (isinstance(g['cover'], bool) or g['cover'] in ('max', 'mean', 'none')):
+        # [Fusedbun] name the argument and the choices
+        raise ValueError(f"Invalid cover: {g['cover']!r} (must be one of 'mean', 'max', 'none', True (= 'max'), False (= 'none'))")
     # [Fusedbun] the path switches: None (automatic), True or False
     for name in ('foreach', 'compile', 'triton'):
         # [Fusedbun] name the argument and the choices
@@ -186,7 +190,8 @@ def check_group(g: dict,  # a complete param group (its own values over the defa
 # %% ../nbs/03_fusedbun.ipynb #af145d6b
 # [Fusedbun] the facade: torch.optim.Optimizer's groups and state, Fusedbun's validation and policy, one dispatcher call per group
 class Fusedbun(torch.optim.Optimizer):
-    "SM3 cover second moments + Adalite centralization/momentum + epsilon-masked sparse update (+ Hutchinson Hessian)."
+    SPEC = dict(beta_schedule='constant', centralize=True, cover=True, sparse_update=True)  # [Fusedbun] the spec's literal configuration (seed 000): Fusedbun(ps, lr, **Fusedbun.SPEC)
+    "SM3 cover accumulators (holding means by default) + Adalite's schedule and momentum; centralization, the eps-masked sparse update and a Hutchinson Hessian on request."
     def __init__(self,  # [Fusedbun] the spec's signature (seeds 000/001), keyword-only extensions after *
                  params,  # iterable of parameters or of param-group dicts
                  lr: float = REQUIRED,  # learning rate, a float or a 0-d tensor (required unless every group sets its own)
@@ -194,14 +199,14 @@ class Fusedbun(torch.optim.Optimizer):
                  beta_decay: float = 0.8,  # second-moment decay β (or exponent c with beta_schedule='adalite')
                  Lambda: float = 0.01,  # decoupled weight decay: p ← p (1 − lr·Lambda) (alias: weight_decay)
                  momentum_beta: float = 0.9,  # momentum EMA coefficient; 0 keeps no buffer (alias: momentum)
-                 centralize: bool = True,  # subtract each row's mean from gradients of rank ≥ 2
+                 centralize: bool = False,  # subtract each row's mean from gradients of rank ≥ 2 (the spec's True: 07a_defaults)
                  use_rms: bool = True,  # divide by √ν + eps (False: plain momentum SGD direction)
                  prepare_hessian: bool = False,  # denominator √h + eps from Hutchinson's diag(H)
                  *,  # [Fusedbun] the options below are keyword-only extensions of the spec's signature
-                 cover: bool = True,  # SM3 cover accumulators for rank ≥ 2 (False: full-size exp_avg_sq)
-                 sparse_update: bool = True,  # the eps mask for rank ≥ 2 (False: every coordinate updates, for ablations)
+                 cover='mean',  # rank ≥ 2: 'mean' cover (Σ nᵢ means), 'max' (SM3's cover; True) or 'none' (full exp_avg_sq; False)
+                 sparse_update: bool = False,  # the eps mask for rank ≥ 2: |g| ≤ eps coordinates skip the step (the spec's True: 07a_defaults)
                  momentum_placement: str = 'pre',  # 'pre': average gradients; 'post': average normalized updates
-                 beta_schedule: str = 'constant',  # 'constant' β or Adalite's 'adalite' β_t = 1 − t^(−beta_decay)
+                 beta_schedule: str = 'adalite',  # Adalite's β_t = 1 − t^(−beta_decay), or 'constant' β = beta_decay (the spec's)
                  clip_threshold: Optional[float] = None,  # Adafactor RMS clipping of the update (None: off)
                  hessian_interval: int = 1,  # refresh the Hessian estimate every k steps
                  hessian_seed: int = 0,  # seed of the Rademacher probes
