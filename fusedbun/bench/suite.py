@@ -230,7 +230,7 @@ class ClassifierTask(Task):
 
 class ResidualMLP(nn.Module):
     "MNIST-1D's reference MLP: 40 → h → h (plus a residual connection) → 10, ReLU."
-    def __init__(self, h: int = 100):
+    def __init__(self, h: int = 256):
         super().__init__()
         self.inp, self.hid, self.out = nn.Linear(40, h), nn.Linear(h, h), nn.Linear(h, 10)
     def forward(self, x):
@@ -250,7 +250,7 @@ class ConvNet1d(nn.Module):
 
 class MNIST1D(ClassifierTask):
     "MNIST-1D with one of the reference models, at the reference batch size and step budget."
-    steps = dict(quick=150, small=1500, full=6000)
+    steps = dict(quick=150, small=2000, full=8000)
     lr_centre = dict(adam=1e-2, fusedbun=2e-2, lion=1e-3, sgd=0.1, adafactor=1e-2, sm3=0.1)
     def __init__(self, name: str, make: Callable, gate: float, published: float, cost: float):
         self.name, self.make, self.cost = name, make, cost
