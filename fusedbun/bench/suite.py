@@ -721,7 +721,7 @@ def markdown_report(res: dict, config: str = '', size: str = 'full') -> str:
     for t, d in s.groupby('task', sort=False):
         lines += [f'## {t} ({TASKS[t].metric}, {"higher" if TASKS[t].higher_is_better else "lower"} is better)', '']
         d = d.assign(result=[f'{m:.4g} ± {sd:.2g}' for m, sd in zip(d.test_mean, d.test_std)],
-                     published=[f'{m:.4g} ± {sd:.2g}' if not math.isnan(m) else '' for m, sd in zip(d.published_mean, d.published_std)])
+                     published=['' if math.isnan(m) else f'{m:.4g}' + ('' if math.isnan(sd) else f' ± {sd:.2g}') for m, sd in zip(d.published_mean, d.published_std)])
         cols = ['optimizer', 'result', 'n_seeds', 'p_vs_adamw'] + (['published'] if TASKS[t].published and isinstance(TASKS[t], ShakespeareChar) else []) \
                + ['best_lr', 'lr_at_edge', 'bytes_per_param', 'wall_s', 'diverged_runs']
         lines += [md_table(d[cols], 3), '']
