@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['KINDS', 'CHAIN_DEFAULTS', 'view_shape', 'batch_view', 'StepContext', 'Transform', 'TopQ', 'ClampGrad', 'Centralize',
            'SignificantMask', 'Momentum', 'SM3Normalize', 'ClipByRMS', 'Apply', 'ClampParam', 'ProjectNorm',
-           'chain_step_', 'arrange', 'chain_defaults', 'check_chain_group', 'check_chain_param', 'Chain', 'chain']
+           'chain_step_', 'arrange', 'chain_defaults', 'check_chain_group', 'check_chain_param', 'check_step',
+           'loadable_groups', 'saved_by_position', 'Chain', 'chain']
 
 # %% ../nbs/08_transforms.ipynb #78fc2dfa
 import math  # [Fusedbun] math.prod of view shapes
@@ -255,7 +256,7 @@ class Momentum(Transform):
         # [Muon] Nesterov: (1 − β) u + β m = lerp(u, m, β); otherwise m itself
         return u.lerp(m.to(u.dtype), hp['momentum_beta']) if hp['nesterov'] else m
 
-# %% ../nbs/08_transforms.ipynb #8ea50bf8
+# %% ../nbs/08_transforms.ipynb #939f0de1
 # [SM3] SM3Normalize: u / (√ν + eps), ν the masked EMA of x² in SM3 covers (sub-tensors of rank ≥ 2 with cover=True) or a full tensor.
 class SM3Normalize(Transform):
     "u / (√ν + eps), ν the masked EMA of x² in SM3 covers (sub-tensors of rank ≥ 2 with cover=True) or a full tensor."
@@ -305,6 +306,7 @@ class SM3Normalize(Transform):
         # [Adalite] u / (√ν + eps)
         return u / (v.sqrt() + hp['eps'])
 
+# %% ../nbs/08_transforms.ipynb #9392cb23
 # [Adafactor] ClipByRMS: u / max(1, RMS(u)/clip_threshold) per sub-tensor; the identity while clip_threshold is None.
 class ClipByRMS(Transform):
     "u / max(1, RMS(u)/clip_threshold) per sub-tensor; the identity while clip_threshold is None."
@@ -324,7 +326,7 @@ class ClipByRMS(Transform):
         # [Adafactor] û = u / max(1, RMS(u)/d): the component on the tensor, or mapped over the batch dim
         return clip_by_rms(u, hp['clip_threshold']) if ctx.nb == 0 else torch.vmap(clip_by_rms, in_dims=(0, None))(u, hp['clip_threshold'])
 
-# %% ../nbs/08_transforms.ipynb #866c79c0
+# %% ../nbs/08_transforms.ipynb #7b764553
 # [Fusedbun] Apply: The step: p ← p (1 − lr·weight_decay) − lr·u (decoupled decay first, as Fusedbun and AdamW do).
 class Apply(Transform):
     "The step: p ← p (1 − lr·weight_decay) − lr·u (decoupled decay first, as Fusedbun and AdamW do)."
@@ -346,6 +348,7 @@ class Apply(Transform):
         # [Fusedbun] the direction, unchanged, for any later transform
         return u
 
+# %% ../nbs/08_transforms.ipynb #d47a1ef4
 # [rai_toolbox] ClampParam: After the step, clamp every parameter entry to [param_min, param_max].
 class ClampParam(Transform):
     "After the step, clamp every parameter entry to [param_min, param_max]."
@@ -539,7 +542,57 @@ def check_chain_param(transforms: tuple, group: dict, p: torch.Tensor):
         # [Fusedbun] e.g. Newton–Schulz needs matrices
         if t.on(group): t.check_param(shape, nb, t.read(group))
 
-# %% ../nbs/08_transforms.ipynb #4f2c0e6d
+# %% ../nbs/08_transforms.ipynb #d7c50e0c
+# [Fusedbun] check_step: Before anything changes: every group's values, each stepped parameter's rules, a usable loss, an unchanged param_ndim.
+def check_step(transforms: tuple,  # the chain's transforms
+               work: list,  # (group, parameters with a gradient) pairs
+               loss,  # the step's loss (None if there is none)
+               state: dict,  # opt.state
+               views: dict,  # parameter → the param_ndim its state was built with
+              ):
+    "Before anything changes: every group's values, each stepped parameter's rules, a usable loss, an unchanged param_ndim."
+    # [Fusedbun] each group with the parameters that will be stepped
+    for group, params in work:
+        # [Fusedbun] the values may have been edited since add_param_group (schedulers, users)
+        check_chain_group(transforms, group)
+        # [Fusedbun] a group without gradients needs nothing else
+        if not params: continue
+        # [Fusedbun] transforms that read the loss, switched on here
+        for t in (t for t in transforms if t.needs_loss and t.on(group)):
+            # [Fusedbun] no loss: say how to pass one
+            if loss is None: raise ValueError(f"Invalid loss: None ({type(t).__name__} reads the loss: call step(closure) or step(loss=loss))")
+            # [Fusedbun] the transform's own rule (e.g. finite and positive)
+            t.check_loss(loss)
+        # [Fusedbun] every parameter that will move
+        for p in params:
+            # [Fusedbun] shape rules and param_ndim range
+            check_chain_param(transforms, group, p)
+            # [Fusedbun] complex gradients cannot be ordered
+            if p.grad.is_complex(): raise ValueError(f"Invalid gradient: complex gradients are not supported (got dtype {p.grad.dtype})")
+            # [rai_toolbox] the state was built for one batch view: a changed param_ndim would misread it
+            if state.get(p) and views.get(p, group['param_ndim']) != group['param_ndim']:
+                # [Fusedbun] name the argument, both values and the way out
+                raise ValueError(f"Invalid param_ndim: {group['param_ndim']!r}, but this parameter's state was built with param_ndim={views[p]!r} (start a new optimizer to change it)")
+
+# [Fusedbun] loadable_groups: A state dict's groups completed with the chain's defaults and validated; ValueError before anything is loaded.
+def loadable_groups(transforms: tuple, defaults: dict, state_dict: dict) -> list:
+    "A state dict's groups completed with the chain's defaults and validated; ValueError before anything is loaded."
+    # [Fusedbun] a state dict has the two sections torch.optim writes
+    if not isinstance(state_dict, dict) or not {'state', 'param_groups'} <= state_dict.keys(): raise ValueError("Not an optimizer state dict: expected the keys 'state' and 'param_groups'")
+    # [Fusedbun] a group saved by a chain with fewer transforms (or by Fusedbun) gets the current defaults for the rest
+    groups = [{**defaults, **g} for g in state_dict['param_groups']]
+    # [Fusedbun] each completed group must be valid for this chain
+    for g in groups: check_chain_group(transforms, g)
+    # [Fusedbun] ready for torch.optim's load_state_dict
+    return groups
+
+# [Fusedbun] saved_by_position: A state dict's per-parameter states renumbered by live parameter position (as torch.optim renumbers them).
+def saved_by_position(state_dict: dict) -> dict:
+    "A state dict's per-parameter states renumbered by live parameter position (as torch.optim renumbers them)."
+    # [Fusedbun] the saved indices in group order, enumerated
+    return {k: state_dict['state'][i] for k, i in enumerate(i for g in state_dict['param_groups'] for i in g['params']) if i in state_dict['state']}
+
+# %% ../nbs/08_transforms.ipynb #490e6167
 # [Fusedbun] Chain: A torch.optim.Optimizer made of transforms; all hyperparameters live in the param groups.
 class Chain(torch.optim.Optimizer):
     "A torch.optim.Optimizer made of transforms; all hyperparameters live in the param groups."
@@ -552,7 +605,7 @@ class Chain(torch.optim.Optimizer):
         self.transforms = arrange(transforms)
         # [Fusedbun] every key any transform reads, validated before anything is built
         merged = chain_defaults(self.transforms, lr, defaults); check_chain_group(self.transforms, merged)
-        # [ScaledOptum] modules whose own update runs before the parameter step; param_ndim each parameter last stepped with
+        # [ScaledOptum] modules whose own update runs before the parameter step; the param_ndim each parameter's state was built with
         self.hooks, self._views = [], {}
         # [Fusedbun] torch.optim.Optimizer stores the groups (calling add_param_group for each)
         super().__init__(params, merged)
@@ -562,129 +615,72 @@ class Chain(torch.optim.Optimizer):
         "Validate a group (its own values over the defaults) and its parameters, then add it."
         # [Fusedbun] one tensor or an iterable, materialized once
         params = [param_group['params']] if isinstance(param_group['params'], torch.Tensor) else list(param_group['params'])
-        # [Fusedbun] the values this group will use
-        merged = {**self.defaults, **{k: v for k, v in param_group.items() if k != 'params'}}
-        # [Fusedbun] refuse a bad value before anything is stored
-        check_chain_group(self.transforms, merged)
-        # [Fusedbun] every parameter must fit the group's param_ndim and the transforms' shape rules
-        for p in params:
-            # [Fusedbun] named parameters arrive as (name, tensor)
-            check_chain_param(self.transforms, merged, p[1] if isinstance(p, tuple) else p)
+        # [Fusedbun] the values this group will use, checked before anything is stored
+        merged = {**self.defaults, **{k: v for k, v in param_group.items() if k != 'params'}}; check_chain_group(self.transforms, merged)
+        # [Fusedbun] every parameter must fit the group's param_ndim and the transforms' shape rules ((name, tensor) pairs too)
+        for p in params: check_chain_param(self.transforms, merged, p[1] if isinstance(p, tuple) else p)
         # [Fusedbun] the base class fills the defaults in and checks for duplicates
         super().add_param_group({**param_group, 'params': params})
 
     # [ScaledOptum] add_modules: Register modules whose `hook()` runs at every step, before any parameter moves (seed 003's update_corr).
     def add_modules(self, modules, hook: str = 'update_corr'):
-        "Register modules whose `hook()` runs at every step, before any parameter moves (seed 003's update_corr)."
-        # [Fusedbun] materialize once
+        "Register modules whose `hook()` runs at every step, before any parameter moves (seed 003's update_corr); returns the optimizer."
+        # [Fusedbun] materialize once, and check every module before registering any
         modules = list(modules)
-        # [Fusedbun] check every module before registering any
+        # [ScaledOptum] the hook must be a method of each module
         for m in modules:
-            # [ScaledOptum] the hook must be a method of the module
+            # [Fusedbun] name the module's type and the missing method
             if not callable(getattr(m, hook, None)): raise ValueError(f"Invalid modules: {type(m).__name__} has no method {hook!r}")
-        # [ScaledOptum] each module once (as the seed's add_ternary_modules)
-        for m in modules:
-            # [Fusedbun] identity, not equality: two equal modules are two modules
-            if not any(m is h for h, _ in self.hooks): self.hooks.append((m, hook))
-        # [Fusedbun] for chaining calls
+        # [ScaledOptum] each module once (identity, not equality), as the seed's add_ternary_modules
+        self.hooks += [(m, hook) for i, m in enumerate(modules) if not any(m is h for h, _ in self.hooks) and not any(m is x for x in modules[:i])]
+        # [Fusedbun] for chained calls
         return self
 
-# %% ../nbs/08_transforms.ipynb #6c977d70
-# [Fusedbun] _validate: Before anything changes: every group's values, every parameter's shape rules, a usable loss, unchanged param_ndim.
-def _validate(self, work: list, loss):
-    "Before anything changes: every group's values, every parameter's shape rules, a usable loss, unchanged param_ndim."
-    # [Fusedbun] each group with the parameters that will be stepped
-    for group, params in work:
-        # [Fusedbun] the values may have been edited since add_param_group (schedulers, users)
-        check_chain_group(self.transforms, group)
-        # [Fusedbun] a group without gradients needs nothing else
-        if not params: continue
-        # [Fusedbun] transforms that read the loss
-        for t in self.transforms:
-            # [Fusedbun] the loss must exist and be usable
-            if t.needs_loss and t.on(group):
-                # [Fusedbun] no loss: say how to pass one
-                if loss is None: raise ValueError(f"Invalid loss: None ({type(t).__name__} reads the loss: call step(closure) or step(loss=loss))")
-                # [Fusedbun] the transform's own rule (e.g. finite and positive)
-                t.check_loss(loss)
-        # [Fusedbun] every parameter that will move
-        for p in params:
-            # [Fusedbun] shape rules and param_ndim range
-            check_chain_param(self.transforms, group, p)
-            # [Fusedbun] complex gradients cannot be ordered
-            if p.grad.is_complex(): raise ValueError(f"Invalid gradient: complex gradients are not supported (got dtype {p.grad.dtype})")
-            # [rai_toolbox] the state was built for one batch view: a changed param_ndim would misread it
-            if self.state.get(p) and self._views.get(p, group['param_ndim']) != group['param_ndim']:
-                # [Fusedbun] name the argument, both values and the way out
-                raise ValueError(f"Invalid param_ndim: {group['param_ndim']!r}, but this parameter's state was built with param_ndim={self._views[p]!r} (start a new optimizer to change it)")
+    # [Fusedbun] step: The closure (or `loss`), every check, the registered modules' hooks, then every parameter's chain step.
+    @torch.no_grad()
+    def step(self, closure=None,  # re-evaluates the model and returns the loss (called with gradients enabled)
+             loss=None):  # the loss, for transforms that read it, when there is no closure
+        "The closure (or `loss`), every check, the registered modules' hooks, then every parameter's chain step; returns the loss."
+        # [Fusedbun] re-evaluate with gradients on (step itself runs under no_grad), as torch.optim does
+        if closure is not None:
+            # [Fusedbun] forward + backward; an explicit loss wins over the closure's
+            with torch.enable_grad(): ret = closure(); loss = ret if loss is None else loss
+        # [Fusedbun] each group with its parameters that have a gradient (the others keep no state, as in torch.optim)
+        work = [(g, [p for p in g['params'] if p.grad is not None]) for g in self.param_groups]
+        # [Fusedbun] every check before any module, parameter or state changes
+        check_step(self.transforms, work, loss, self.state, self._views)
+        # [ScaledOptum] the registered modules' own updates run first
+        for m, hook in self.hooks: getattr(m, hook)()
+        # [Fusedbun] every group, with each transform's live hyperparameters (None: switched off)
+        for group, params in work:
+            # [Fusedbun] read once per group
+            hps = [t.read(group) if t.on(group) else None for t in self.transforms]
+            # [Fusedbun] the composed step on explicit tensors, then the view its state was built with
+            for p in params: chain_step_(p, dense_grad(p), self.state[p], self.transforms, hps, group, loss); self._views[p] = group['param_ndim']
+        # [Fusedbun] the closure's loss (or the one given)
+        return ret if closure is not None else loss
 
-# [Fusedbun] _step: One step: the closure (or `loss`), validation of everything, the registered modules' hooks, then every parameter's chain step.
-@torch.no_grad()
-def _step(self, closure=None,  # re-evaluates the model and returns the loss (called with gradients enabled)
-          loss=None):  # the loss, for transforms that read it, when there is no closure
-    "One step: the closure (or `loss`), validation of everything, the registered modules' hooks, then every parameter's chain step."
-    # [Fusedbun] the closure's loss, as torch.optim optimizers return it
-    ret = None
-    # [Fusedbun] re-evaluate with gradients on (step itself runs under no_grad)
-    if closure is not None:
-        # [Fusedbun] forward + backward inside the closure
-        with torch.enable_grad(): ret = closure()
-    # [Fusedbun] an explicit loss wins over the closure's
-    loss = ret if loss is None else loss
-    # [Fusedbun] each group with its parameters that have a gradient (the others keep no state, as in torch.optim)
-    work = [(g, [p for p in g['params'] if p.grad is not None]) for g in self.param_groups]
-    # [Fusedbun] every check before any module, parameter or state changes
-    _validate(self, work, loss)
-    # [ScaledOptum] the registered modules' own updates run first
-    for m, hook in self.hooks: getattr(m, hook)()
-    # [Fusedbun] every group
-    for group, params in work:
-        # [Fusedbun] each transform's live hyperparameters in this group (None: switched off)
-        hps = [t.read(group) if t.on(group) else None for t in self.transforms]
-        # [Fusedbun] every parameter with a gradient
-        for p in params:
-            # [Fusedbun] the composed step on explicit tensors
-            chain_step_(p, dense_grad(p), self.state[p], self.transforms, hps, group, loss)
-            # [rai_toolbox] remember the view its state was built with
-            self._views[p] = group['param_ndim']
-    # [Fusedbun] the loss, like every torch.optim optimizer
-    return ret if closure is not None else loss
+    # [Fusedbun] load_state_dict: Load a chain's (or Fusedbun's) state dict: groups completed and validated first; state dtypes kept.
+    def load_state_dict(self, state_dict: dict):
+        "Load a chain's (or Fusedbun's) state dict: groups completed and validated first; state dtypes kept."
+        # [Fusedbun] the base class checks the structure and copies state and the completed groups
+        super().load_state_dict({**state_dict, 'param_groups': loadable_groups(self.transforms, self.defaults, state_dict)})
+        # [Fusedbun] undo the base class's cast of float32 covers / bf16 buffers to the parameter dtype; forget the old views
+        restore_state_dtypes(self, saved_by_position(state_dict)); self._views.clear()
 
-Chain.step = _step  # [Fusedbun] step, defined in this cell to keep the class's cell short
+    # [Fusedbun] __getstate__: Pickle/deepcopy keep the transforms (torch.optim keeps only defaults, state and groups); module hooks are dropped.
+    def __getstate__(self) -> dict:
+        "Pickle/deepcopy keep the transforms (torch.optim keeps only defaults, state and groups); module hooks are dropped."
+        # [Fusedbun] hooks must be registered again with add_modules
+        return {**super().__getstate__(), 'transforms': self.transforms, 'hooks': [], '_views': {}}
 
-# %% ../nbs/08_transforms.ipynb #f280e518
-# [Fusedbun] _load_state_dict: Load a chain's state dict: each saved group completed with the defaults and validated first; state dtypes kept.
-def _load_state_dict(self, state_dict: dict):
-    "Load a chain's state dict: each saved group completed with the defaults and validated first; state dtypes kept."
-    # [Fusedbun] a state dict has the two sections torch.optim writes
-    if not isinstance(state_dict, dict) or not {'state', 'param_groups'} <= state_dict.keys(): raise ValueError("Not an optimizer state dict: expected the keys 'state' and 'param_groups'")
-    # [Fusedbun] a group saved by a chain with fewer transforms gets the current defaults for the rest
-    groups = [{**self.defaults, **g} for g in state_dict['param_groups']]
-    # [Fusedbun] each completed group must be valid for this chain
-    for g in groups: check_chain_group(self.transforms, g)
-    # [Fusedbun] the base class checks the structure and copies state and groups
-    torch.optim.Optimizer.load_state_dict(self, {**state_dict, 'param_groups': groups})
-    # [Fusedbun] the saved states renumbered by live parameter position, as the base class renumbers them
-    saved = {k: state_dict['state'][i] for k, i in enumerate(i for g in state_dict['param_groups'] for i in g['params']) if i in state_dict['state']}
-    # [Fusedbun] undo the base class's cast of float32 covers / bf16 buffers to the parameter dtype
-    restore_state_dtypes(self, saved)
-    # [Fusedbun] the loaded state's views are the loaded groups' (not checked against earlier steps)
-    self._views.clear()
+    # [Fusedbun] __repr__: torch.optim's listing of the groups, headed by the chain's transforms.
+    def __repr__(self) -> str:
+        "torch.optim's listing of the groups, headed by the chain's transforms."
+        # [Fusedbun] e.g. "Chain[TopQ(q=0.33) → ClampGrad(clamp_max=2.8) → Apply()] (" + the groups
+        return super().__repr__().replace('Chain (', f"Chain[{' → '.join(map(repr, self.transforms))}] (", 1)
 
-# [Fusedbun] _getstate: Pickle/deepcopy keep the transforms (torch.optim's state has only defaults, state and groups); module hooks are not kept.
-def _getstate(self) -> dict:
-    "Pickle/deepcopy keep the transforms (torch.optim's state has only defaults, state and groups); module hooks are not kept."
-    # [Fusedbun] the base class's state plus the chain's structure; hooks must be registered again with add_modules
-    return {**torch.optim.Optimizer.__getstate__(self), 'transforms': self.transforms, 'hooks': [], '_views': {}}
-
-# [Fusedbun] _repr: torch.optim's listing of the groups, headed by the chain's transforms.
-def _repr(self) -> str:
-    "torch.optim's listing of the groups, headed by the chain's transforms."
-    # [Fusedbun] e.g. "Chain[TopQ(q=0.33) → ClampGrad(clamp_max=2.8) → Apply()] (" + the groups
-    return torch.optim.Optimizer.__repr__(self).replace('Chain (', f"Chain[{' → '.join(map(repr, self.transforms))}] (", 1)
-
-Chain.load_state_dict, Chain.__getstate__, Chain.__repr__ = _load_state_dict, _getstate, _repr  # [Fusedbun] the methods above
-
+# %% ../nbs/08_transforms.ipynb #32a89341
 # [Fusedbun] chain: An optimizer from transforms: chain(params, TopQ(q=0.33), ClampGrad(clamp_max=2.8), lr=1.0).
 def chain(params,  # parameters or param-group dicts
           *transforms: Transform,  # applied left to right; Apply() is added when no step is given
