@@ -117,14 +117,16 @@ class NewtonSchulz(Transform):
         # [Muon] the scaled orthogonal update in u's shape (no multiply when the factor is 1)
         return (O if f == 1.0 else O * f).view(u.shape)
 
-# %% ../nbs/08a_newton_schulz.ipynb #e53ba5e6
+# %% ../nbs/08a_newton_schulz.ipynb #153a9315
 # [Fusedbun] decide_rank: Seed 002's rank rule: max(min_rank, ⌊loss / max_loss · max_rank⌋).
 def decide_rank(loss: float,  # this step's loss
                 max_loss: float,  # the largest loss seen so far (including this one)
                 max_rank: int,  # the rank at the largest loss
                 min_rank: int = 1,  # the rank never goes below this
                ) -> int:
-    "Seed 002's rank rule: max(min_rank, ⌊loss / max_loss · max_rank⌋)."
+    "Seed 002's rank rule: max(min_rank, ⌊loss / max_loss · max_rank⌋) (min_rank when every loss so far is 0)."
+    # [Fusedbun] NOTE: a zero largest loss (every loss so far exactly 0) has no ratio: nothing left to fit, the smallest rank
+    if max_loss == 0: return min_rank
     # [Fusedbun] the loss's fraction of its maximum, times the full rank, floored (int() as the seed does), at least min_rank
     return max(min_rank, int(loss / max_loss * max_rank))
 
@@ -149,7 +151,7 @@ def check_low_rank(t: Transform, hp: dict):
     # [Muon] the orthogonalization's values
     check_ns(t, hp)
 
-# %% ../nbs/08a_newton_schulz.ipynb #f3812280
+# %% ../nbs/08a_newton_schulz.ipynb #a3e4668c
 # [Fusedbun] LowRank: Seed 002's loss-ranked low-rank update: U S Vᵀ = svd_lowrank(g, r), Adam moments on S, NS-orthogonalized momentum on U, V.
 class LowRank(Transform):
     """Seed 002's loss-ranked low-rank update: U S Vᵀ = svd_lowrank(g, r) with r from the loss, Adam moments on S,
@@ -157,7 +159,7 @@ class LowRank(Transform):
 
     Decisions the seed leaves open: each new singular pair takes the sign that agrees with its momentum; moments
     are allocated at the full rank and components beyond this step's rank are frozen (not decayed, not used),
-    each with its own update count for the bias correction; the loss must be finite and positive."""
+    each with its own update count for the bias correction; the loss must be finite and ≥ 0 (0 gives the smallest rank)."""
     hyper = {'betas': (0.9, 0.999), 'eps': 1e-8, 'max_rank': None, 'min_rank': 1, 'niter': 2,  # [Fusedbun] moments and rank
              'ns_steps': 5, 'ns_coefficients': NS_COEFFICIENTS, 'ns_eps': 1e-7, 'ns_dtype': torch.bfloat16}  # [Muon] as NewtonSchulz's
     state_keys = ('U_momentum', 'V_momentum', 'S_exp_avg', 'S_exp_avg_sq', 'S_steps', 'max_loss', 'rank')  # [Fusedbun] moments, counts, loss, rank
@@ -175,15 +177,15 @@ class LowRank(Transform):
         # [Fusedbun] vectors have no SVD worth taking
         if matrix_shape(shape, nb) is None: raise ValueError(f"Invalid params: LowRank needs sub-tensors of rank ≥ 2, got a view of shape {shape}; switch it off for vectors (LowRank(switch=...))")
 
-    # [Fusedbun] check_loss: the rank rule divides by the largest loss: it must be a finite positive number
+    # [Fusedbun] check_loss: the rank rule takes the loss's fraction of its maximum: a finite number ≥ 0
     def check_loss(self, loss):
-        "The rank rule divides by the largest loss: it must be a finite positive number."
+        "The rank rule takes the loss's fraction of its maximum: a finite number ≥ 0."
         # [Fusedbun] a 0-d tensor or a number
         value = loss.item() if isinstance(loss, torch.Tensor) else loss
-        # [Fusedbun] NaN, inf, 0 or negative would make the ratio meaningless
-        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value <= 0:
+        # [Fusedbun] NaN, inf or a negative loss would make the ratio meaningless (a loss of exactly 0 is allowed: rank min_rank)
+        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value < 0:
             # [Fusedbun] name the argument and the rule
-            raise ValueError(f"Invalid loss: {value!r} (LowRank needs a finite positive loss)")
+            raise ValueError(f"Invalid loss: {value!r} (LowRank needs a finite loss ≥ 0)")
 
     # [Fusedbun] full_rank: the largest rank of this matrix shape, capped by max_rank
     def full_rank(self, shape: tuple, hp: dict) -> int:
