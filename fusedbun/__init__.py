@@ -9,3 +9,5 @@ __all__ = []
 # %% ../nbs/03c_package.ipynb #7a2fe13f
 from .optimizer import Fusedbun  # [Fusedbun] the optimizer, importable as `from fusedbun import Fusedbun`
 from .core import bytes_per_param, state_bytes  # [Fusedbun] optimizer-state accounting
+from .transforms import chain  # [Fusedbun] optimizers composed from transforms: `fusedbun.chain(params, *transforms, lr=...)` (08)
+from . import transforms, recipes  # [Fusedbun] `fusedbun.transforms.TopQ`, `fusedbun.recipes.muon`, … (08–08c)

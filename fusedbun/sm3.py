@@ -96,8 +96,9 @@ def cover_product(cover: list,  # accumulators of a mean cover (same shapes as `
     if len(cover) == 1:
         # [SM3] rank ≤ 1: the single accumulator is the tensor's own statistic
         return cover[0]
-    # [Adafactor] μ̄: every accumulator of a mean cover has the same mean (the mean of ν); clamped so zeros read as zeros
-    mean = cover[0].mean().clamp_min(1e-30)
+    # [Adafactor] μ̄: every accumulator of a mean cover has the same mean (the mean of ν), taken along the axes the second accumulator
+    # is constant on (all of them; a leading batch axis that every accumulator shares, as in 08's batched sub-tensors, is kept); clamped
+    mean = cover[0].mean(dim=[d for d in range(cover[0].dim()) if cover[1].shape[d] == 1], keepdim=True).clamp_min(1e-30)
     # [Adafactor] start from μ̄ and multiply in each axis's ratio μ_a / μ̄ (ratios near 1: no underflow for k = 4)
     nu = mean * (cover[0] / mean)
     # [Adafactor] broadcasting the per-axis ratios builds the full tensor
