@@ -51,6 +51,7 @@ setuptools.setup(
     url=cfg['git_url'],
     packages=setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']),
     include_package_data=True,
+    package_data={cfg['lib_path']: ['py.typed']},  # PEP 561: the package ships its type hints
     install_requires=requirements,
     extras_require={'dev': list(dict.fromkeys(dev_requirements + bench_requirements + peer_requirements + kernel_requirements)),
                     'bench': bench_requirements, 'peers': peer_requirements, 'kernels': kernel_requirements},

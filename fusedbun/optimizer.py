@@ -190,8 +190,58 @@ def check_group(g: dict,  # a complete param group (its own values over the defa
 # %% ../nbs/03_fusedbun.ipynb #af145d6b
 # [Fusedbun] the facade: torch.optim.Optimizer's groups and state, Fusedbun's validation and policy, one dispatcher call per group
 class Fusedbun(torch.optim.Optimizer):
+    r"""SM3's cover accumulators (holding means by default) with Adalite's β schedule and momentum; gradient
+    centralization, the eps-masked sparse update and a Hutchinson diagonal-Hessian denominator on request.
+
+    For a tensor of rank ≥ 2 the second moment lives in one accumulator per axis (n + m numbers for an n × m
+    matrix); momentum is one buffer of the parameter's size. At defaults the state is ≈ 4 bytes per parameter
+    (≈ 2 with ``momentum_dtype=torch.bfloat16``, ≈ 0 with ``momentum_beta=0``), against AdamW's 8.
+    ``Fusedbun(params, lr, **Fusedbun.SPEC)`` is the spec's literal configuration (seed 000).
+
+    Args:
+        params (iterable): parameters, or dicts defining param groups (any argument below may be set per group;
+            torch's ``weight_decay`` and ``momentum`` are accepted as aliases; an unknown key is an error).
+        lr (float or Tensor): learning rate; a float or a 0-d tensor. Required unless every group sets its own.
+        eps (float, optional): the floor of the denominator √ν + eps, and the mask threshold |g| > eps
+            when ``sparse_update=True`` (default: 1e-8).
+        beta_decay (float, optional): with ``beta_schedule='adalite'`` the exponent c of β_t = 1 − t^(−c), in (0, 1];
+            with ``'constant'`` the second-moment decay β itself, in [0, 1) (default: 0.8).
+        Lambda (float, optional): decoupled weight decay, p ← p (1 − lr·Lambda), AdamW's meaning; alias
+            ``weight_decay`` (default: 0.01).
+        momentum_beta (float, optional): momentum coefficient in [0, 1); 0 keeps no buffer; alias ``momentum``,
+            which OneCycleLR and CyclicLR cycle (default: 0.9).
+        centralize (bool, optional): subtract each row's mean from gradients of rank ≥ 2 (default: False).
+        use_rms (bool, optional): divide by √ν + eps; False gives the momentum-SGD direction (default: True).
+        prepare_hessian (bool, optional): divide by √h + eps, h an EMA of Hutchinson's z ⊙ Hz; needs
+            ``loss.backward(create_graph=True)`` (default: False).
+        cover (str, optional): the second moment of rank ≥ 2 tensors: ``'mean'`` (mean accumulators read as a
+            rank-one product), ``'max'`` (SM3's cover; ``True``) or ``'none'`` (the full tensor; ``False``)
+            (default: 'mean').
+        sparse_update (bool, optional): the eps mask for rank ≥ 2: coordinates with |g| ≤ eps are not updated and
+            keep their second moment (default: False).
+        momentum_placement (str, optional): ``'pre'`` averages gradients (Adam's placement), ``'post'`` averages
+            normalized updates (default: 'pre').
+        beta_schedule (str, optional): ``'adalite'`` or ``'constant'`` (default: 'adalite').
+        clip_threshold (float, optional): Adafactor's RMS clipping of the update; None is off (default: None).
+        hessian_interval (int, optional): refresh the Hessian estimate every k steps (default: 1).
+        hessian_seed (int, optional): seed of the Rademacher probes (default: 0).
+        momentum_dtype (torch.dtype, optional): dtype of the momentum buffer; None is the parameter's (default: None).
+        nonfinite (str, optional): an inf/NaN gradient: ``'skip'`` that parameter (its state untouched, counted in
+            ``nonfinite_skips``), ``'raise'`` before any change, or ``'ignore'`` (default: 'skip').
+        fused_backward (bool, optional): update each parameter inside backward as soon as its gradient is
+            complete, then free the gradient (default: False).
+        foreach (bool, optional): the multi-tensor path; None uses it where it applies, False runs the
+            reference loop (default: None).
+        compile (bool, optional): ``torch.compile`` the matrices' step; None: the ``FUSEDBUN_COMPILE``
+            environment variable, else on CUDA only (default: None).
+        triton (bool, optional): Triton kernels for matrices on CUDA; None: ``FUSEDBUN_TRITON``, else on
+            (default: None).
+
+    Example:
+        >>> opt = Fusedbun(model.parameters(), lr=1e-3)
+        >>> loss_fn(model(x), y).backward(); opt.step(); opt.zero_grad()
+    """
     SPEC = dict(beta_schedule='constant', centralize=True, cover=True, sparse_update=True)  # [Fusedbun] the spec's literal configuration (seed 000): Fusedbun(ps, lr, **Fusedbun.SPEC)
-    "SM3 cover accumulators (holding means by default) + Adalite's schedule and momentum; centralization, the eps-masked sparse update and a Hutchinson Hessian on request."
     def __init__(self,  # [Fusedbun] the spec's signature (seeds 000/001), keyword-only extensions after *
                  params,  # iterable of parameters or of param-group dicts
                  lr: float = REQUIRED,  # learning rate, a float or a 0-d tensor (required unless every group sets its own)

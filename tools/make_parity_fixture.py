@@ -1,7 +1,10 @@
 """The parity fixture of the issue-11 move: what Fusedbun's reference and eager-foreach paths computed before the code moved.
 
-    python tools/make_parity_fixture.py nbs/fixtures/parity_ec5b50e.pt           # write it (at the commit it is named after)
-    python tools/make_parity_fixture.py --check nbs/fixtures/parity_ec5b50e.pt   # run every case now, compare bit for bit
+    ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE python tools/make_parity_fixture.py nbs/fixtures/parity_ec5b50e.pt           # write it (at the commit it is named after)
+    ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE python tools/make_parity_fixture.py --check nbs/fixtures/parity_ec5b50e.pt   # run every case now, compare bit for bit
+
+The two environment variables make float32 rounding the same on any x86-64 machine (see PINNED); the fixture records them
+and `--check` refuses to compare under other settings.
 
 Only Fusedbun's public API is used (constructor, step, state_dict, load_state_dict), so this script runs unchanged before
 and after the move. Every case spells out ALL constructor options of commit ec5b50e, so a later change of a default
@@ -207,9 +210,21 @@ def checkpoint_case():
     return dict(shapes=shapes, init=init, data=data, at_3=saved, after_6=[p.detach().clone() for p in ps]), make, steps
 
 
+# Float32 rounding depends on the machine unless these are pinned: torch's CPU kernels are vectorized per CPU capability
+# (AVX2, AVX-512: a different reduction order), and MKL picks code paths per processor. 'default' (the portable kernels)
+# and MKL's conditional numerical reproducibility make the same torch build round the same way on any x86-64 machine.
+PINNED = {'ATEN_CPU_CAPABILITY': 'default', 'MKL_CBWR': 'COMPATIBLE'}
+
+
+def arithmetic() -> dict:
+    "What decides float32 rounding here: torch's CPU capability in use and MKL's reproducibility mode."
+    return {'cpu_capability': torch.backends.cpu.get_cpu_capability(), 'MKL_CBWR': os.environ.get('MKL_CBWR')}
+
+
 def build() -> dict:
     "Every case through both paths, and the checkpoint."
-    out = {'commit': git_commit(), 'torch': str(torch.__version__), 'options_ec5b50e': EC5B50E, 'steps': STEPS, 'cases': {}}
+    out = {'commit': git_commit(), 'torch': str(torch.__version__), 'arithmetic': arithmetic(),
+           'options_ec5b50e': EC5B50E, 'steps': STEPS, 'cases': {}}
     for name, case in cases().items():
         out['cases'][name] = dict(case=case, reference=run(case, False), foreach=run(case, case.get('fast', True)))
     out['checkpoint'] = checkpoint_case()[0]
@@ -244,6 +259,9 @@ def differences(a, b, where='') -> list:
 def check(path, reference=None, foreach=None) -> dict:
     "Run every case of the fixture at `path` now (extra constructor options per path); name -> differences (empty: bit-identical)."
     fx = load(path)
+    if fx.get('arithmetic', arithmetic()) != arithmetic():
+        raise RuntimeError(f"{path} was made with {fx['arithmetic']}, this process runs {arithmetic()}: float32 results are "
+                           f"bit-comparable only under the same settings (run with {PINNED} in the environment)")
     extra = dict(reference=reference, foreach=foreach)
     report = {}
     for name, c in fx['cases'].items():
@@ -271,7 +289,7 @@ if __name__ == '__main__':
     ap.add_argument('--check', action='store_true', help='compare the current code against the fixture instead of writing it')
     args = ap.parse_args()
     if args.check:
-        rep = check(args.path)
+        rep = check(args.path, reference={}, foreach=dict(compile=False, triton=False))  # the eager paths, spelled out
         bad = {k: v for k, v in rep.items() if v}
         for k, v in rep.items():
             print(f"{'ok  ' if not v else 'DIFF'} {k}" + (f": {v[:4]}" if v else ''))

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['gpt_shapes', 'make_params', 'optimizer_factories', 'sync', 'time_steps', 'copy_bandwidth', 'floor_bytes_per_param',
-           'bench', 'device_name', 'git_commit', 'markdown_table', 'scaling', 'plot_results', 'main']
+           'bench', 'device_name', 'git_commit', 'markdown_table', 'scaling', 'plot_results', 'parse_args', 'main']
 
 # %% ../../nbs/05_speed.ipynb #d8a4f7d3
 import argparse  # [Fusedbun] the command line of `python -m fusedbun.bench.speed`
@@ -330,63 +330,51 @@ def plot_results(rows: list, meta: dict, path: str, scale_rows=None):
     return fig
 
 # %% ../../nbs/05_speed.ipynb #a5824fe3
-def main(argv=None):
-    "python -m fusedbun.bench.speed [--device cuda] [--d-model 2048] [--layers 24] [--vocab V] [--steps 15] [--out DIR] [--scaling]"
-    # [Fusedbun] the arguments
-    ap = argparse.ArgumentParser(description='Fusedbun step-time benchmark on a GPT-shaped parameter set')
-    # [Fusedbun] device
-    ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    # [Fusedbun] width (default: 2048 on CUDA, 384 on the CPU)
-    ap.add_argument('--d-model', type=int, default=None)
-    # [Fusedbun] depth (default: 24 on CUDA, 6 on the CPU)
-    ap.add_argument('--layers', type=int, default=None)
-    # [Fusedbun] vocabulary (default: 50304 on CUDA, 8192 on the CPU)
-    ap.add_argument('--vocab', type=int, default=None)
-    # [Fusedbun] timed steps
-    ap.add_argument('--steps', type=int, default=15)
-    # [Fusedbun] output folder
-    ap.add_argument('--out', default='bench_out')
-    # [Fusedbun] also measure step time vs size
-    ap.add_argument('--scaling', action='store_true')
-    # [Fusedbun] only these optimizers (comma-separated names)
-    ap.add_argument('--only', default=None)
-    # [Fusedbun] parse
+def _positive_int(text: str) -> int:
+    "An argparse type: an integer ≥ 1."
+    try: n = int(text)
+    except ValueError: raise argparse.ArgumentTypeError(f'{text!r} is not an integer')
+    if n < 1: raise argparse.ArgumentTypeError(f'{n} must be at least 1')
+    return n
+
+def parse_args(argv=None) -> argparse.Namespace:
+    "The command line of `python -m fusedbun.bench.speed`; argparse errors (exit code 2) for a bad device, size or name."
+    ap = argparse.ArgumentParser(prog='python -m fusedbun.bench.speed', formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                 description='Step time and optimizer-state bytes of Fusedbun and its peers (AdamW, SGD, Adafactor, SM3, '
+                                             'Adalite) on a GPT-shaped parameter set, measured side by side in one process.')
+    ap.add_argument('--device', choices=['cpu', 'cuda'], default='cuda' if torch.cuda.is_available() else 'cpu', help='where the parameters live')
+    ap.add_argument('--d-model', type=_positive_int, default=None, help='model width (None: 2048 on CUDA, 384 on the CPU)')
+    ap.add_argument('--layers', type=_positive_int, default=None, help='transformer blocks (None: 24 on CUDA, 6 on the CPU, about 14 M parameters)')
+    ap.add_argument('--vocab', type=_positive_int, default=None, help='vocabulary size (None: 50304 on CUDA, 8192 on the CPU)')
+    ap.add_argument('--steps', type=_positive_int, default=15, help='timed steps per optimizer, after warm-up')
+    ap.add_argument('--out', default='bench-results', help='folder for speed_<device>.csv/.md and the plot (git-ignored by default)')
+    ap.add_argument('--scaling', action='store_true', help='also measure step time against model size')
+    ap.add_argument('--only', default=None, help='comma-separated optimizer names to time (default: all; a wrong name lists the valid ones)')
     a = ap.parse_args(argv)
-    # [Fusedbun] size defaults per device
+    if a.device == 'cuda' and not torch.cuda.is_available(): ap.error('--device cuda: no CUDA device is available here')
+    if a.only:
+        valid = list(optimizer_factories(a.device))
+        bad = [n for n in a.only.split(',') if n not in valid]
+        if bad: ap.error(f"--only: unknown optimizer {bad[0]!r} (valid: {', '.join(valid)})")
+    return a
+
+def main(argv=None):
+    "python -m fusedbun.bench.speed: time every optimizer's step, write CSV, markdown and a plot to --out, print the table."
+    a = parse_args(argv)
     d, vocab = a.d_model or (2048 if a.device == 'cuda' else 384), a.vocab or (50304 if a.device == 'cuda' else 8192)
-    # [Fusedbun] 24 blocks (292 tensors) on CUDA; 6 on the CPU keeps a 2-core run near 14 M parameters
-    layers = a.layers or (24 if a.device == 'cuda' else 6)
-    # [Fusedbun] output folder
+    layers = a.layers or (24 if a.device == 'cuda' else 6)  # 24 blocks (292 tensors) on CUDA; 6 keeps a 2-core run near 14 M parameters
     os.makedirs(a.out, exist_ok=True)
-    # [Fusedbun] the comparison
     rows, meta = bench(a.device, d, layers, vocab, a.steps, names=a.only.split(',') if a.only else None)
-    # [Fusedbun] the scaling curve, if asked
     scale_rows = scaling(a.device, layers=layers, steps=a.steps) if a.scaling else None
-    # [Fusedbun] CSV of the table
-    with open(os.path.join(a.out, f'speed_{a.device}.csv'), 'w', newline='') as fh:
-        # [Fusedbun] header + rows
-        w = csv.DictWriter(fh, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)  # [Fusedbun] write
-    # [Fusedbun] CSV of the scaling curve
-    if scale_rows:
-        # [Fusedbun] its file
-        with open(os.path.join(a.out, f'scaling_{a.device}.csv'), 'w', newline='') as fh:
-            # [Fusedbun] header + rows
-            w = csv.DictWriter(fh, fieldnames=list(scale_rows[0])); w.writeheader(); w.writerows(scale_rows)  # [Fusedbun] write
-    # [Fusedbun] the markdown table
+    for name, table in [(f'speed_{a.device}.csv', rows), (f'scaling_{a.device}.csv', scale_rows)]:
+        if table:
+            with open(os.path.join(a.out, name), 'w', newline='') as fh:
+                w = csv.DictWriter(fh, fieldnames=list(table[0])); w.writeheader(); w.writerows(table)
     md = markdown_table(rows, meta)
-    # [Fusedbun] written next to the CSV
-    with open(os.path.join(a.out, f'speed_{a.device}.md'), 'w') as fh:
-        # [Fusedbun] the text
-        fh.write(md + '\n')
-    # [Fusedbun] the plot
+    with open(os.path.join(a.out, f'speed_{a.device}.md'), 'w') as fh: fh.write(md + '\n')
     plot_results(rows, meta, os.path.join(a.out, f'05_speed_{a.device}.png'), scale_rows)
-    # [Fusedbun] the table on stdout
     print(md)
-    # [Fusedbun] the scaling rows on stdout
-    for r in scale_rows or []:
-        # [Fusedbun] one line each
-        print(r)
-    # [Fusedbun] for callers
+    for r in scale_rows or []: print(r)
     return rows, meta
 
 # %% ../../nbs/05_speed.ipynb #74a35dd7

@@ -496,14 +496,15 @@ def _cache_key(job: tuple) -> str:
     "What identifies a run in a --cache file: task, optimizer, lr, seed, steps and device."
     return repr(job[1:7])
 
-def _run_jobs(jobs: list, procs: int, progress: bool, cache: Optional[Path] = None) -> dict:
-    "Run training jobs here or in `procs` spawned worker processes (one torch thread each); {key: RunResult}. Runs already in `cache` are read back, new ones appended."
+def _run_jobs(jobs: list, procs: int, progress: bool, cache: Optional[Path] = None, train: bool = True) -> dict:
+    "Run training jobs here or in `procs` spawned worker processes (one torch thread each); {key: RunResult}. Runs already in `cache` are read back, new ones appended; with `train=False` a run missing from it is an error."
     import json
     done = {}
     if cache and cache.exists():
         saved = {r['key']: RunResult(**r['result']) for r in map(json.loads, cache.read_text().splitlines())}
         done = {j[0]: saved[_cache_key(j)] for j in jobs if _cache_key(j) in saved}
     todo = [j for j in jobs if j[0] not in done]
+    if todo and not train: raise KeyError(f'{len(todo)} runs are not in {cache}, e.g. {_cache_key(todo[0])} (train=False trains nothing)')
     def record(item):
         if cache:
             with open(cache, 'a') as f: f.write(json.dumps(dict(key=_cache_key(keys[item[0]]), result=item[1].__dict__)) + '\n')
@@ -524,8 +525,8 @@ def _best_lr(task: Task, runs: dict) -> float:
 
 def run_suite(tasks: list, optimizers: list, size: str = 'quick', seeds: Optional[int] = None, device: str = 'cpu',
               steps: Optional[int] = None, progress: bool = False, jobs: int = 1, widen: int = 3,
-              lrs: Optional[dict] = None, cache=None) -> dict:
-    "The protocol for every task × optimizer: DataFrames 'summary' (results.csv), 'runs' (every run) and 'curves'. `lrs`: optimizer → a fixed lr (no sweep); `cache`: a JSON-lines file of finished runs to reuse and extend."
+              lrs: Optional[dict] = None, cache=None, train: bool = True) -> dict:
+    "The protocol for every task × optimizer: DataFrames 'summary' (results.csv), 'runs' (every run) and 'curves'. `lrs`: optimizer → a fixed lr (no sweep); `cache`: a JSON-lines file of finished runs to reuse and extend; `train=False`: read every run from the cache, train none."
     lrs, cache = lrs or {}, Path(cache) if cache else None
     pairs = [(TASKS[t], OPTIMIZERS[o]) for t in tasks for o in optimizers]
     n_steps = {t.name: steps or t.steps[size] for t, _ in pairs}
@@ -535,7 +536,7 @@ def run_suite(tasks: list, optimizers: list, size: str = 'quick', seeds: Optiona
     sweep = {(t.name, o.name): {} for t, o in pairs}
     todo = [(t.name, o.name, lr) for t, o in pairs for lr in ([lrs[o.name]] if o.name in lrs else t.lrs(o.family, size))]
     for _ in range(1 + (widen if size != 'quick' else 0)):  # 1. the sweep, then up to `widen` widening rounds
-        done = _run_jobs([job(t, o, lr, 0) for t, o, lr in todo], jobs, progress, cache)
+        done = _run_jobs([job(t, o, lr, 0) for t, o, lr in todo], jobs, progress, cache, train)
         for (t, o, lr, _), r in done.items(): sweep[(t, o)][lr] = r
         todo = []
         for (t, o), runs in sweep.items():  # 2. a best lr at an edge of the grid: one more point beyond it
@@ -544,7 +545,7 @@ def run_suite(tasks: list, optimizers: list, size: str = 'quick', seeds: Optiona
                 todo.append((t, o, best * 10 ** (0.5 if best == lrs[-1] else -0.5)))
         if not todo: break
     best = {k: _best_lr(TASKS[k[0]], runs) for k, runs in sweep.items()}
-    more = _run_jobs([job(t, o, best[(t, o)], s) for t, o in sweep for s in range(1, n_seeds[t])], jobs, progress, cache)  # 3.
+    more = _run_jobs([job(t, o, best[(t, o)], s) for t, o in sweep for s in range(1, n_seeds[t])], jobs, progress, cache, train)  # 3.
     rows, curves = [], []
     for (t, o), runs in sweep.items():
         lr = best[(t, o)]
