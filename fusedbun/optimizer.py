@@ -19,6 +19,7 @@ from .step import STATE_KEY, denominator, prepare_, state_options, step_options 
 from .checkpoint import LATER_KEYS, OLD_BEHAVIOUR, check_fits, completed_groups, saved_by_position  # [Fusedbun] checkpoint validation (03a_checkpoint)
 from .fused_backward import FusedBackward  # [Fusedbun] the hooks of fused backward (03b_fused_backward)
 from .dispatch import fusedbun_, path_options, plan  # [Fusedbun] one step of a group by the path it takes (04b_dispatch)
+from .distributed import agreed_finite, check_placement, is_sharded, replicas_average_, sharded_cover, sharded_step_  # [Fusedbun] FSDP2's shards and DDP's replicas (03d_distributed)
 
 # %% ../nbs/03_fusedbun.ipynb #46f64076
 ALIASES = {'weight_decay': 'Lambda', 'momentum': 'momentum_beta'}  # [Fusedbun] torch's names → Fusedbun's (AdamW's decoupled decay; Adam's β₁, cycled by schedulers)
@@ -303,6 +304,13 @@ class Fusedbun(torch.optim.Optimizer):
         complex_ = [t for t in (p[1] if isinstance(p, tuple) else p for p in params) if isinstance(t, torch.Tensor) and t.is_complex()]
         # [Fusedbun] refuse before anything is stored, naming the dtype
         if complex_: raise ValueError(f"Fusedbun does not support complex parameters (got dtype {complex_[0].dtype})")
+        # [Fusedbun] DTensor parameters (FSDP2): a supported placement, and none of the options whose math spans a whole tensor (03d_distributed)
+        for i, t in enumerate(p[1] if isinstance(p, tuple) else p for p in params): check_placement(t, f"parameter {i} of {where}")
+        # [Fusedbun] the first option that a sharded step cannot keep exactly, if any parameter is sharded
+        if any(is_sharded(p[1] if isinstance(p, tuple) else p) for p in params) and (bad := next((k for k in ('clip_threshold', 'prepare_hessian', 'fused_backward') if merged[k] not in (None, False)), None)):
+            # [Fusedbun] name it and why
+            raise ValueError(f"Invalid {bad}: {merged[bad]!r} cannot be used with row-sharded DTensor parameters (FSDP2): it needs the whole tensor (clipping's norm, "
+                             "the Hessian-vector product's second backward, or every shard's gradient inside backward)")
         # [Fusedbun] the base class stores the group (as a ParamGroup: the defaults fill it through its aliases)
         super().add_param_group(ParamGroup({**group, 'params': params}))
         # [Fusedbun] a group added later gets its fused-backward hooks too
@@ -400,6 +408,8 @@ class Fusedbun(torch.optim.Optimizer):
         "The non-finite policy for `params` of `group`, their state, then one call of the dispatcher."
         # [Fusedbun] their gradients and Hessian estimates; the state they already have (the kernels' screen asks about it); the group's keywords
         grads, hs, old, key, opts = [p.grad for p in params], [hess.get(p) for p in params], [self.state.get(p, {}) for p in params], STATE_KEY[denominator(group)], step_options(group)
+        # [Fusedbun] DTensor parameters (FSDP2): the reference step on each rank's shards, the verdicts and the covers' statistics agreed across ranks
+        if any(isinstance(p, torch.distributed.tensor.DTensor) for p in params): return self._step_sharded(group, params, grads, opts)
         # [Fusedbun] the path, and with 'skip' the group's screen (not inside backward: one parameter there, tested exactly below)
         finite, route = plan(params, grads, hs, [s.get('momentum_buffer') for s in old], [s.get(key) for s in old], screen=group['nonfinite'] == 'skip' and not in_backward,
                              in_backward=in_backward, **path_options(group), **opts)  # [Fusedbun] the group's keywords
@@ -409,6 +419,19 @@ class Fusedbun(torch.optim.Optimizer):
         ms, stores, betas = self._init_group(group, params)
         # [Fusedbun] one call: tensors and keywords, never the optimizer
         fusedbun_(params, grads, ms, stores, hs, betas, **route, **opts)
+
+    def _step_sharded(self, group: dict, params: list, grads: list, opts: dict):  # [Fusedbun] 03d_distributed
+        "A group with DTensor parameters: the non-finite policy on verdicts agreed across ranks, sharded state, the step on the local shards."
+        # [Fusedbun] 'skip': every rank drops the same parameters (a shard's inf/NaN counts for all of its shards)
+        if group['nonfinite'] == 'skip' and not all(ok := agreed_finite(params, grads)):
+            # [Fusedbun] count and flag the skipped ones, keep the rest
+            self.nonfinite_skips += ok.count(False); self.found_nonfinite = True; params, grads = [p for p, k in zip(params, ok) if k], [g for g, k in zip(grads, ok) if k]  # [Fusedbun] kept
+        # [SM3] row-sharded covers (accumulator 0 sharded like the rows, the others replicated) where prepare_ would build plain ones
+        for p in params:
+            # [SM3] only a sharded tensor of rank ≥ 2 with a cover, on its first step
+            if is_sharded(p) and p.dim() > 1 and opts['cover'] != 'none' and (k := STATE_KEY[opts['denominator']]) and k not in self.state[p]: self.state[p][k] = sharded_cover(p, torch.promote_types(p.dtype, torch.float32))
+        # [Fusedbun] the state (momentum buffers are zeros_like the DTensor: sharded like it), then the step
+        ms, stores, betas = self._init_group(group, params); sharded_step_(params, grads, ms, stores, betas, **opts)  # [Fusedbun] one all-reduce per operation
 
     def _init_group(self, group: dict, params: list) -> tuple:  # [Fusedbun] torch.optim.Adam's name for the same job
         "Create the state `group` needs for each of `params` (lazily, as torch's optimizers do) and count the step; lists of momentum buffers, stores and βs."
@@ -433,15 +456,21 @@ class Fusedbun(torch.optim.Optimizer):
                and (s := self.state.get(p, {}).get('step', 0)) % g['hessian_interval'] == 0]  # [AdaHessian] due this step
         # [AdaHessian] probes seeded by (hessian_seed, index, step): a resumed run draws the same ones; nothing due, no extra backward
         ds = hessian_diagonals([p for _, p, _, _ in due], [i for i, _, _, _ in due], [probe_seed(g['hessian_seed'], i, s) for i, _, s, g in due]) if due else []
+        # [AdaHessian] under DDP each replica's estimate comes from its own loss: their mean keeps the replicas identical (03d_distributed)
+        ds = replicas_average_(ds)
         # [AdaHessian] keyed by parameter
         return {p: d for (_, p, _, _), d in zip(due, ds)}
 
     def _raise_on_nonfinite(self, hess: dict):  # [Fusedbun] nonfinite='raise'
         "nonfinite='raise': before anything changes, a RuntimeError naming the first parameter whose gradient or Hessian estimate has inf/NaN."
-        # [Fusedbun] parameters in state_dict order, with their groups
-        for i, (p, group) in enumerate((p, g) for g in self.param_groups for p in g['params']):
-            # [Fusedbun] only 'raise' groups, only parameters that have a gradient: the gradient, and this step's estimate
-            if group['nonfinite'] == 'raise' and p.grad is not None and not (all_finite(dense_grad(p.grad)) and (p not in hess or all_finite(hess[p]))):
+        # [Fusedbun] (index in state_dict order, parameter) of the 'raise' groups' parameters that have a gradient
+        checked = [(i, p) for i, (p, g) in enumerate((p, g) for g in self.param_groups for p in g['params']) if g['nonfinite'] == 'raise' and p.grad is not None]
+        # [Fusedbun] their gradients' verdicts, agreed across ranks for sharded parameters (plain tensors: the local test)
+        finite = agreed_finite([p for _, p in checked], [dense_grad(p.grad) for _, p in checked])
+        # [Fusedbun] the first one whose gradient or this step's estimate is not finite
+        for (i, p), ok in zip(checked, finite):
+            # [Fusedbun] the gradient, and this step's estimate
+            if not (ok and (p not in hess or all_finite(hess[p]))):
                 # [Fusedbun] flag it for the caller, who may catch the error
                 self.found_nonfinite = True
                 # [Fusedbun] name the parameter; nothing has been updated

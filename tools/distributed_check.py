@@ -1,0 +1,106 @@
+"""Fusedbun on sharded and replicated parameters against the single-process step (nbs/03d_distributed.ipynb runs it).
+
+    python tools/distributed_check.py WORLD OUT.json     # WORLD spawned CPU processes, gloo; rank 0 writes OUT.json
+
+On every rank: (1) each option set of OPTIONS, 20 steps of the same gradients through Fusedbun on DTensor parameters
+sharded by rows (torch.distributed.tensor, Shard(0), uneven and empty shards) and through Fusedbun(foreach=False) on
+plain copies: bit-identity, the largest relative difference, the collectives per step, the skips of a NaN planted in
+one shard; (2) the options a sharded step refuses; (3) an MLP under FSDP2's fully_shard against the same MLP in one
+process; (4) DDP-style replicas (each rank its own data, gradients averaged) with the Hessian denominator, with and
+without Fusedbun's averaging of the Hutchinson estimates: are the replicas identical?"""
+import json, os, sys
+import torch, torch.distributed as dist, torch.multiprocessing as mp
+
+SHAPES = [(7, 5), (5,), (3, 4), (4, 3, 2, 2), (2, 6), (1, 3)]   # uneven rows; at world 4: empty shards of (3, 4), (2, 6), (1, 3)
+OPTIONS = {'defaults (mean cover)': {}, 'max cover': dict(cover='max'), 'full second moment': dict(cover='none'),
+           'momentum 0': dict(momentum_beta=0.0), 'bf16 momentum': dict(momentum_dtype=torch.bfloat16),
+           'eps mask': dict(sparse_update=True, eps=0.05), 'centralize': dict(centralize=True), 'constant beta': dict(beta_schedule='constant'),
+           'spec, max cover': dict(beta_schedule='constant', centralize=True, cover='max', sparse_update=True, eps=0.05)}
+STEPS = 20
+
+def grads_at(t, gen):
+    "The full gradients of step t: random, a few exact zeros, scales that change over time."
+    out = []
+    for s in SHAPES:
+        g = torch.randn(s, generator=gen) * (0.1 + (t % 5) / 2)
+        g[torch.rand(s, generator=gen) < 0.1] = 0.0
+        out.append(g)
+    return out
+
+def run(rank, world, port, out):
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=world)
+    torch.set_num_threads(1)
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor import distribute_tensor, Shard
+    from fusedbun import Fusedbun
+    import fusedbun.distributed as fd
+    mesh = init_device_mesh('cpu', (world,))
+    calls = []
+    real = fd.dist.all_reduce
+    def counting(t, *a, **k): calls.append(t.numel()); return real(t, *a, **k)
+    fd.dist.all_reduce = counting
+    results = {}
+    for name, kw in OPTIONS.items():
+        torch.manual_seed(0); full = [torch.randn(s) for s in SHAPES]
+        ref = [torch.nn.Parameter(x.clone()) for x in full]
+        shd = [torch.nn.Parameter(distribute_tensor(x.clone(), mesh, [Shard(0)])) for x in full]
+        o_ref, o_shd = Fusedbun(ref, lr=0.01, foreach=False, **kw), Fusedbun(shd, lr=0.01, **kw)
+        gen = torch.Generator().manual_seed(1); per_step = []
+        for t in range(STEPS):
+            gs = grads_at(t, gen)
+            if t == 7: gs[0][3, 2] = float('nan')   # one NaN in the full gradient of parameter 0: rows 2-3 live on rank 1 at world 2 and 4
+            for p, g in zip(ref, gs): p.grad = g.clone()
+            for p, g in zip(shd, gs): p.grad = distribute_tensor(g.clone(), mesh, [Shard(0)])
+            o_ref.step(); calls.clear(); o_shd.step(); per_step.append(len(calls))
+        diffs = [((a.full_tensor() - b.detach()).abs().max() / b.detach().abs().max()).item() for a, b in zip(shd, ref)]
+        exact = all(torch.equal(a.full_tensor(), b.detach()) for a, b in zip(shd, ref))
+        state = o_shd.state[shd[0]]
+        results[name] = dict(exact=exact, max_rel=max(diffs), collectives=max(per_step), skips=(o_shd.nonfinite_skips, o_ref.nonfinite_skips),
+                             placements=[type(a.placements[0]).__name__ for a in state.get('exp_avg_sq', [])] if isinstance(state.get('exp_avg_sq'), list) else None,
+                             momentum=type(state['momentum_buffer']).__name__ if 'momentum_buffer' in state else None)
+    # refused options name themselves
+    refused = {}
+    for kw in (dict(clip_threshold=1.0), dict(prepare_hessian=True), dict(fused_backward=True)):
+        try: Fusedbun([torch.nn.Parameter(distribute_tensor(torch.randn(4, 3), mesh, [Shard(0)]))], lr=0.01, **kw); refused[str(kw)] = None
+        except ValueError as e: refused[str(kw)] = str(e)
+    # fully_shard end to end: a small MLP, the same batches on every rank, against the same model trained in one process
+    from torch.distributed.fsdp import fully_shard
+    def mlp():
+        torch.manual_seed(0); return torch.nn.Sequential(torch.nn.Linear(6, 9), torch.nn.GELU(), torch.nn.Linear(9, 3))
+    m_ref, m = mlp(), mlp(); fully_shard(m)
+    o_ref, o = Fusedbun(m_ref.parameters(), lr=0.01, foreach=False), Fusedbun(m.parameters(), lr=0.01)
+    gen = torch.Generator().manual_seed(2); losses = []
+    x, y = torch.randn(32, 6, generator=gen), torch.randn(32, 3, generator=gen)   # one full batch, the same on every rank
+    for t in range(30):
+        for model, opt in ((m_ref, o_ref), (m, o)):
+            opt.zero_grad(); loss = torch.nn.functional.mse_loss(model(x), y); loss.backward(); opt.step()
+        losses.append(loss.item())
+    fsdp = dict(max_rel=max(((a.full_tensor() - b.detach()).abs().max() / b.detach().abs().max()).item() for a, b in zip(m.parameters(), m_ref.parameters())),
+                first=losses[0], last=losses[-1])
+    # DDP-style replicas with the Hessian denominator: different data per rank, gradients averaged, estimates averaged by Fusedbun
+    import fusedbun.optimizer as fo
+    def replicas(average: bool) -> bool:
+        "Train replicas 20 steps; are they identical at the end?"
+        keep = fo.replicas_average_
+        if not average: fo.replicas_average_ = lambda ds: ds      # the control: each replica keeps its own estimate
+        torch.manual_seed(0); w = torch.nn.Parameter(torch.randn(5, 4)); b = torch.nn.Parameter(torch.zeros(4))
+        o = Fusedbun([w, b], lr=0.01, prepare_hessian=True)
+        gen = torch.Generator().manual_seed(100 + rank)
+        for t in range(20):
+            x = torch.randn(8, 5, generator=gen); o.zero_grad()
+            loss = ((torch.tanh(x @ w + b)) ** 2).mean(); loss.backward(create_graph=True)
+            for p in (w, b):
+                avg = p.grad.detach().clone(); dist.all_reduce(avg); p.grad.data.copy_(avg / world)   # what DDP does to the gradient
+            o.step()
+        fo.replicas_average_ = keep
+        mine = torch.cat([w.detach().reshape(-1), b.detach()]); gathered = [torch.empty_like(mine) for _ in range(world)]; dist.all_gather(gathered, mine)
+        return all(torch.equal(gathered[0], g) for g in gathered)
+    ddp = dict(identical=replicas(True), identical_without_averaging=replicas(False))
+    if rank == 0:
+        with open(out, 'w') as f: json.dump(dict(world=world, options=results, refused=refused, fsdp=fsdp, ddp=ddp), f, indent=1)
+    dist.destroy_process_group()
+
+if __name__ == '__main__':
+    world, out = int(sys.argv[1]), sys.argv[2]
+    mp.spawn(run, args=(world, 29500 + world * 7 + os.getpid() % 100, out), nprocs=world)
