@@ -691,7 +691,8 @@ def plot_quality(res: dict, path=None, optimizers: Optional[list] = None, highli
         ax.set_yticks(y, [f'{o}  ({b:.2g} B/p)' for o, b in zip(d.optimizer, d.bytes_per_param)], fontsize=7)
         for lab, is_top in zip(ax.get_yticklabels(), top): lab.set_fontweight('bold' if is_top else 'normal')
         ax.set(title=t, xlabel=TASKS[t].metric + (' (log)' if isinstance(TASKS[t], ToyTask) else ''))
-        if isinstance(TASKS[t], ToyTask): ax.set_xscale('symlog', linthresh=1e-8)
+        if isinstance(TASKS[t], ToyTask):  # distances from 0 (exact) to 1: symlog, non-negative side only, one tick every two decades
+            ax.set_xscale('symlog', linthresh=1e-10); ax.set_xlim(left=0, right=2); ax.set_xticks([0] + [10.0 ** k for k in range(-8, 1, 2)])
         ax.annotate('better ' + ('→' if TASKS[t].higher_is_better else '←'), xy=(0.98, 0.02), xycoords='axes fraction',
                     ha='right', va='bottom', fontsize=8, color='grey')
     fig.tight_layout()
