@@ -68,9 +68,7 @@ def run(rank, world, port, out):
         except ValueError as e: refused[str(kw)] = str(e)
     # fully_shard end to end: a small MLP, the same batches on every rank, against the same model trained in one process
     from torch.distributed.fsdp import fully_shard
-    def mlp():
-        torch.manual_seed(0); return torch.nn.Sequential(torch.nn.Linear(6, 9), torch.nn.GELU(), torch.nn.Linear(9, 3))
-    m_ref, m = mlp(), mlp(); fully_shard(m)
+    m_ref, m = _mlp(), _mlp(); fully_shard(m)
     o_ref, o = Fusedbun(m_ref.parameters(), lr=0.01, foreach=False), Fusedbun(m.parameters(), lr=0.01)
     gen = torch.Generator().manual_seed(2); losses = []
     x, y = torch.randn(32, 6, generator=gen), torch.randn(32, 3, generator=gen)   # one full batch, the same on every rank
@@ -104,6 +102,7 @@ def run(rank, world, port, out):
     dist.destroy_process_group()
 
 def _mlp():
+    "The MLP of the fully_shard and checkpoint checks, from seed 0."
     torch.manual_seed(0); return torch.nn.Sequential(torch.nn.Linear(6, 9), torch.nn.GELU(), torch.nn.Linear(9, 3))
 
 def _train(m, o, t0, t1):
