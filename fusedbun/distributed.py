@@ -12,7 +12,7 @@ from torch.distributed.tensor import DTensor, Replicate, Shard  # [Fusedbun] FSD
 
 from .core import all_finite  # [Fusedbun] the finiteness test of one tensor (00_core)
 from .sm3 import cover_shapes  # [SM3] the accumulators' shapes (01_sm3)
-from .step import tensor_step_  # [Fusedbun] the one-tensor step (02b_step)
+from .step import reference_step_  # [Fusedbun] the reference driver over lists (02b_step)
 
 # %% ../nbs/03d_distributed.ipynb #ddc4f99b
 def is_sharded(p: torch.Tensor,  # a parameter
@@ -63,27 +63,28 @@ def sharded_step_(params: list,  # parameters: DTensors (sharded or replicated) 
                   momentum_buffers: list,  # momentum buffers (None entries: momentum off)
                   stores: list,  # second-moment stores (cover lists or full tensors; None: no denominator)
                   betas: list,  # each parameter's second-moment decay this step
+                  local_step=None,  # local_step(params, grads, momentum_buffers, stores, betas) on local tensors (None: reference_step_)
                   **options,  # step_options of the group (clip_threshold None, denominator 'rms' or 'none')
                  ) -> int:
-    "Fusedbun's reference step on each rank's shards, the covers' cross-rank statistics reduced in one all-reduce per operation; returns the number of collectives."
-    # [Fusedbun] (accumulator, rows here, rows in all) of each accumulator that spans ranks, per (process group, operation)
-    pending = {}
-    # [Fusedbun] one parameter at a time, as reference_step_
+    "Fusedbun's step on each rank's shards (any path that runs the covers' own read and write), the covers' cross-rank statistics reduced in one all-reduce per operation; returns the number of collectives."
+    # [Fusedbun] the local tensors of the parameters that have rows here (in-place updates reach the DTensors), and the queued accumulators
+    todo, pending = [], {}
+    # [Fusedbun] one parameter at a time: its local tensors and what spans ranks
     for p, g, m, s, beta in zip(params, grads, momentum_buffers, stores, betas):
-        # [Fusedbun] the local tensors (in-place updates reach the DTensors)
+        # [Fusedbun] the local shards of the parameter and its store
         lp, ls = local(p), ([local(a) for a in s] if isinstance(s, list) else local(s))
         # [SM3] a row-sharded cover: its accumulators of axes ≥ 1 span ranks
         spans = isinstance(s, list) and is_sharded(p)
         # [Adafactor] the mean cover's common mean from the replicated accumulator 1 (a shard's accumulator 0 covers its rows only)
         view = [ls[1], ls[0], *ls[2:]] if spans and options['cover'] == 'mean' else ls
-        # [Fusedbun] the one-tensor step on the local shard (an empty shard has nothing to update)
-        if lp.numel(): tensor_step_(lp, local(g), local(m) if m is not None else None, view, None, beta=beta, **options)
-        # [SM3] queue the accumulators whose sets span ranks
-        if spans:
-            # [Fusedbun] bucketed by process group and reduction (max cover: MAX; mean cover: SUM of partial sums)
-            key = (p.device_mesh.get_group(), dist.ReduceOp.MAX if options['cover'] == 'max' else dist.ReduceOp.SUM)
-            # [SM3] each accumulator of axis ≥ 1, with this rank's and all ranks' row counts
-            pending.setdefault(key, []).extend((a, lp.shape[0], p.shape[0]) for a in ls[1:])
+        # [Fusedbun] an empty shard has nothing to update
+        if lp.numel(): todo.append((lp, local(g), local(m) if m is not None else None, view, beta))
+        # [SM3] queue the accumulators whose sets span ranks, bucketed by process group and reduction (max cover: MAX; mean cover: SUM of partial sums)
+        if spans: pending.setdefault((p.device_mesh.get_group(), dist.ReduceOp.MAX if options['cover'] == 'max' else dist.ReduceOp.SUM), []).extend((a, lp.shape[0], p.shape[0]) for a in ls[1:])
+    # [Fusedbun] the step on the local tensors: the caller's path, or the reference driver (tensor_step_ on each)
+    lists = [list(t) for t in zip(*todo)] if todo else [[]] * 5
+    # [Fusedbun] every local part of the step happens here
+    (local_step or (lambda ps, gs, ms, ss, bs: reference_step_(ps, gs, ms, ss, [None] * len(ps), bs, **options)))(*lists)
     # [Fusedbun] one all-reduce per (group, operation) over a flat buffer of every queued accumulator
     for (group, op), accs in pending.items():
         # [Fusedbun] the local contributions, flattened into one buffer

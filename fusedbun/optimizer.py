@@ -430,8 +430,14 @@ class Fusedbun(torch.optim.Optimizer):
         for p in params:
             # [SM3] only a sharded tensor of rank ≥ 2 with a cover, on its first step
             if is_sharded(p) and p.dim() > 1 and opts['cover'] != 'none' and (k := STATE_KEY[opts['denominator']]) and k not in self.state[p]: self.state[p][k] = sharded_cover(p, torch.promote_types(p.dtype, torch.float32))
-        # [Fusedbun] the state (momentum buffers are zeros_like the DTensor: sharded like it), then the step
-        ms, stores, betas = self._init_group(group, params); sharded_step_(params, grads, ms, stores, betas, **opts)  # [Fusedbun] one all-reduce per operation
+        # [Fusedbun] the local step takes the group's path (Triton off: its kernels read the mean cover's μ̄ from the row accumulator, a shard's own rows)
+        def local_step(ps, gs, ms, ss, bs):
+            # [Fusedbun] the dispatcher's route for the local tensors (no screen: the verdicts were agreed above)
+            _, route = plan(ps, gs, [None] * len(ps), ms, ss, screen=False, in_backward=False, **{**path_options(group), 'triton': False}, **opts)
+            # [Fusedbun] one call on the local shards
+            fusedbun_(ps, gs, ms, ss, [None] * len(ps), bs, **route, **opts)
+        # [Fusedbun] the state (momentum buffers are zeros_like the DTensor: sharded like it), then the step and one all-reduce per operation
+        ms, stores, betas = self._init_group(group, params); sharded_step_(params, grads, ms, stores, betas, local_step=local_step, **opts)  # [Fusedbun] 03d
 
     def _init_group(self, group: dict, params: list) -> tuple:  # [Fusedbun] torch.optim.Adam's name for the same job
         "Create the state `group` needs for each of `params` (lazily, as torch's optimizers do) and count the step; lists of momentum buffers, stores and βs."
