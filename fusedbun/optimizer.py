@@ -197,7 +197,8 @@ class Fusedbun(torch.optim.Optimizer):
     For a tensor of rank ≥ 2 the second moment lives in one accumulator per axis (n + m numbers for an n × m
     matrix); momentum is one buffer of the parameter's size. At defaults the state is ≈ 4 bytes per parameter
     (≈ 2 with ``momentum_dtype=torch.bfloat16``, ≈ 0 with ``momentum_beta=0``), against AdamW's 8.
-    ``Fusedbun(params, lr, **Fusedbun.SPEC)`` is the spec's literal configuration (seed 000).
+    ``Fusedbun(params, lr, **Fusedbun.SPEC)`` is the spec's literal configuration (seed 000). Parameters may be
+    FSDP2's row-sharded DTensors (``fully_shard``): the state is sharded like them (03d_distributed).
 
     Args:
         params (iterable): parameters, or dicts defining param groups (any argument below may be set per group;
@@ -214,7 +215,8 @@ class Fusedbun(torch.optim.Optimizer):
         centralize (bool, optional): subtract each row's mean from gradients of rank ≥ 2 (default: False).
         use_rms (bool, optional): divide by √ν + eps; False gives the momentum-SGD direction (default: True).
         prepare_hessian (bool, optional): divide by √h + eps, h an EMA of Hutchinson's z ⊙ Hz; needs
-            ``loss.backward(create_graph=True)`` (default: False).
+            ``loss.backward(create_graph=True)``. When torch.distributed is initialized with several ranks (DDP),
+            the estimates are averaged over the ranks so that replicas stay identical (default: False).
         cover (str, optional): the second moment of rank ≥ 2 tensors: ``'mean'`` (mean accumulators read as a
             rank-one product), ``'max'`` (SM3's cover; ``True``) or ``'none'`` (the full tensor; ``False``)
             (default: 'mean').
