@@ -61,7 +61,7 @@ setuptools.setup(
     zip_safe=False,
     entry_points={
         'console_scripts': cfg.get('console_scripts', '').split(),
-        # nbdev's doc links (`show_doc`, `nbdev_export`'s index) find the package's symbols through this
-        'nbdev': [f'{cfg.get("lib_path")}={cfg.get("lib_path")}._modidx:d'],
+        # no 'nbdev' entry point: through it nbdev's show_doc would link every symbol to a source URL built from
+        # settings.ini's git_url, and this project has no public repository to link to (a placeholder link is worse than none)
     },
     **setup_cfg)
