@@ -22,6 +22,12 @@ OPTIONS = {'defaults (mean cover)': {}, 'max cover': dict(cover='max'), 'full se
            'spec, max cover': dict(beta_schedule='constant', centralize=True, cover='max', sparse_update=True, eps=0.05)}
 STEPS = 20
 
+def free_port() -> int:
+    "A TCP port on the loopback interface that nothing listens on now (the rendezvous of the spawned ranks)."
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0)); return sock.getsockname()[1]
+
 def grads_at(t, gen):
     "The full gradients of step t: random, a few exact zeros, scales that change over time."
     out = []
@@ -133,15 +139,15 @@ def run_dcp(rank, world, port, mode, cover, ckpt, out):
 def check_dcp(out):
     "Save on 2 ranks, load on 4 and on 1, for each cover; writes {cover: {world: (bit-identical, largest relative difference)}}."
     import tempfile
-    port, report = 29700 + os.getpid() % 100, {}
+    report = {}
     with tempfile.TemporaryDirectory() as d:
         for cover in ('max', 'mean'):
             ck, ref = f'{d}/ck_{cover}', f'{d}/ref_{cover}.pt'
-            mp.spawn(run_dcp, args=(2, port, 'save', cover, ck, ref), nprocs=2); port += 1
+            mp.spawn(run_dcp, args=(2, free_port(), 'save', cover, ck, ref), nprocs=2)
             report[cover] = {}
             for world in (4, 1):
                 got = f'{d}/got_{cover}_{world}.pt'
-                mp.spawn(run_dcp, args=(world, port, 'load', cover, ck, got), nprocs=world); port += 1
+                mp.spawn(run_dcp, args=(world, free_port(), 'load', cover, ck, got), nprocs=world)
                 a, b = torch.load(ref), torch.load(got)
                 report[cover][world] = (all(torch.equal(x, y) for x, y in zip(a, b)), max(((x - y).abs().max() / x.abs().max()).item() for x, y in zip(a, b)))
     with open(out, 'w') as f: json.dump(report, f, indent=1)
@@ -150,4 +156,4 @@ if __name__ == '__main__':
     if sys.argv[1] == 'dcp': check_dcp(sys.argv[2])
     else:
         world, out = int(sys.argv[1]), sys.argv[2]
-        mp.spawn(run, args=(world, 29500 + world * 7 + os.getpid() % 100, out), nprocs=world)
+        mp.spawn(run, args=(world, free_port(), out), nprocs=world)
