@@ -100,7 +100,7 @@ def _denominators(ps: list, gs: list, masks: list,  # the bucket's parameters, p
                  ) -> list:
     "√v + eps for every parameter of the bucket, with the EMA of g² (or of Hutchinson's D) stored back; batched where the store allows."
     # [SM3] v per position; full-size unmasked EMAs and the one-accumulator covers of vectors are batched into foreach updates
-    vs, full, lone = [None] * len(ps), [], []
+    vs, full, lone, fresh = [None] * len(ps), [], [], []
     # [SM3] per parameter: what to average and where
     for i, (p, s) in enumerate(zip(ps, stores)):
         # [AdaHessian] with prepare_hessian the EMA averages Hutchinson's D (None: reuse the estimate)
@@ -110,7 +110,11 @@ def _denominators(ps: list, gs: list, masks: list,  # the bucket's parameters, p
         # [SM3] rank ≤ 1: the cover is one accumulator of the parameter's shape (cover_min reads it, cover_max_ copies into it): batched below
         elif isinstance(s, list) and len(s) == 1 and s[0].shape == p.shape and masks[i] is None: lone.append((i, s[0], x.to(gs[i].dtype)))
         # [SM3] a cover (reductions) or a masked full tensor: ν = where(M, β ν̃ + (1−β) x², ν̃), the cover's maxima or means written back
-        elif isinstance(s, list) or masks[i] is not None: vs[i] = ema_second_moment_(s, x.to(gs[i].dtype), beta, masks[i], cover)
+        elif isinstance(s, list) or masks[i] is not None:
+            # [SM3] the EMA through the cover (or the masked full tensor, stored back)
+            vs[i] = ema_second_moment_(s, x.to(gs[i].dtype), beta, masks[i], cover)
+            # [SM3] a cover's ν of rank ≥ 2 is a new tensor that nothing keeps: its √ν + eps can be taken in place
+            if isinstance(s, list) and len(s) > 1: fresh.append(i)
         # [Adalite] a full tensor without a mask: batched below
         else: full.append((i, x.to(gs[i].dtype)))
     # [Adalite] v ← β v + (1−β) x² for all full tensors at once: v ← β v, then v ← v + (1−β) x ⊙ x; their v is the state itself
@@ -128,7 +132,13 @@ def _denominators(ps: list, gs: list, masks: list,  # the bucket's parameters, p
         # [SM3] their v is the accumulator itself
         for i, a, _ in lone: vs[i] = a
     # [Adalite] √v + eps (new tensors: the states are not touched)
-    den = torch._foreach_sqrt(vs); torch._foreach_add_(den, eps); return den  # [Adalite] the denominators
+    # [Adalite] √v + eps: in place on the covers' fresh ν (the same roundings, no new full-size tensors), new tensors for the states
+    den, kept = list(vs), [i for i in range(len(vs)) if i not in set(fresh)]  # [Fusedbun] the positions whose v is a state
+    # [Adalite] the states' v untouched: their √v as new tensors
+    for i, d in zip(kept, torch._foreach_sqrt([vs[i] for i in kept]) if kept else []): den[i] = d
+    # [Adalite] the fresh ν: √ν in place
+    if fresh: torch._foreach_sqrt_([vs[i] for i in fresh])
+    torch._foreach_add_(den, eps); return den  # [Adalite] + eps for all of them at once: the denominators
 
 # %% ../nbs/04_foreach.ipynb #8c96cd4b
 @torch.no_grad()

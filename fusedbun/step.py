@@ -46,8 +46,9 @@ def ema_second_moment_(store,  # a full tensor, or a list of cover accumulators;
         read, write = COVERS[cover]
         # [SM3] ν̃: a new full-size tensor (the cover itself is not touched yet)
         prev = read(store)
-        # [Adalite] EMA of the squared input: β ν̃ + (1−β) x²
-        new = prev * beta + (1 - beta) * x * x
+        # [Adalite] EMA of the squared input: β ν̃ + (1−β) x², as ((x·(1−β))·x) + ν̃·β: the same roundings (a sum commutes exactly) with fewer
+        # temporaries; ν̃ of rank ≥ 2 is a new tensor, scaled in place when no mask needs it afterwards (rank ≤ 1: it is the accumulator itself)
+        new = torch.mul(x, 1 - beta).mul_(x).add_(prev.mul_(beta) if mask is None and len(store) > 1 else prev * beta)
         # [Fusedbun] masked-out coordinates keep their previous value (sparse update)
         if mask is not None:
             # [Fusedbun] where(M, new, old)
