@@ -233,8 +233,9 @@ class Fusedbun(torch.optim.Optimizer):
             ``nonfinite_skips``), ``'raise'`` before any change, or ``'ignore'`` (default: 'skip').
         fused_backward (bool, optional): update each parameter inside backward as soon as its gradient is
             complete, then free the gradient (default: False).
-        foreach (bool, optional): the multi-tensor path; None uses it where it applies, False runs the
-            reference loop (default: None).
+        foreach (bool, optional): the multi-tensor path; None takes it on CUDA (and where compile= or triton=
+            ask for a fast path) and the reference loop on the CPU, as torch.optim's defaults do (there it is the
+            faster one: 05_speed); True requires it, False runs the reference loop (default: None).
         compile (bool, optional): ``torch.compile`` the matrices' step; None: the ``FUSEDBUN_COMPILE``
             environment variable, else on CUDA only (default: None).
         triton (bool, optional): Triton kernels for matrices on CUDA; None: ``FUSEDBUN_TRITON``, else on

@@ -5,7 +5,7 @@
 
 On every rank: (1) each option set of OPTIONS, 20 steps of the same gradients through Fusedbun on DTensor parameters
 sharded by rows (torch.distributed.tensor, Shard(0), uneven and empty shards) and through Fusedbun on plain copies in
-this process, both on the default path and both on the reference path (foreach=False): bit-identity, the largest relative difference, the collectives per step (CommDebugMode), the skips of a NaN planted in
+this process, both on the multi-tensor path (foreach=True) and both on the reference path (foreach=False): bit-identity, the largest relative difference, the collectives per step (CommDebugMode), the skips of a NaN planted in
 one shard; (2) the options a sharded step refuses; (3) an MLP under FSDP2's fully_shard against the same MLP in one
 process; (4) DDP-style replicas (each rank its own data, gradients averaged) with the Hessian denominator, with and
 without Fusedbun's averaging of the Hutchinson estimates: are the replicas identical?
@@ -47,11 +47,11 @@ def run(rank, world, port, out):
     from torch.distributed.tensor.debug import CommDebugMode   # counts the c10d collectives a block of code issues
     mesh = init_device_mesh('cpu', (world,))
     results = {}
-    for (name, kw), path in [(o, path) for o in OPTIONS.items() for path in ('default', 'reference')]:
+    for (name, kw), path in [(o, path) for o in OPTIONS.items() for path in ('multi-tensor', 'reference')]:
         torch.manual_seed(0); full = [torch.randn(s) for s in SHAPES]
         ref = [torch.nn.Parameter(x.clone()) for x in full]
         shd = [torch.nn.Parameter(distribute_tensor(x.clone(), mesh, [Shard(0)])) for x in full]
-        kw = {**kw, **({} if path == 'default' else dict(foreach=False))}   # the same path in one process and on the shards
+        kw = {**kw, 'foreach': path == 'multi-tensor'}   # the same path in one process and on the shards
         o_ref, o_shd = Fusedbun(ref, lr=0.01, **kw), Fusedbun(shd, lr=0.01, **kw)
         gen = torch.Generator().manual_seed(1); per_step = []
         for t in range(STEPS):
@@ -65,7 +65,7 @@ def run(rank, world, port, out):
         diffs = [((a.full_tensor() - b.detach()).abs().max() / b.detach().abs().max()).item() for a, b in zip(shd, ref)]
         exact = all(torch.equal(a.full_tensor(), b.detach()) for a, b in zip(shd, ref))
         state = o_shd.state[shd[0]]
-        results[name if path == 'default' else f'{name}, reference path'] = dict(exact=exact, max_rel=max(diffs), collectives=max(per_step), skips=(o_shd.nonfinite_skips, o_ref.nonfinite_skips),
+        results[name if path == 'multi-tensor' else f'{name}, reference path'] = dict(exact=exact, max_rel=max(diffs), collectives=max(per_step), skips=(o_shd.nonfinite_skips, o_ref.nonfinite_skips),
                              placements=[type(a.placements[0]).__name__ for a in state.get('exp_avg_sq', [])] if isinstance(state.get('exp_avg_sq'), list) else None,
                              momentum=type(state['momentum_buffer']).__name__ if 'momentum_buffer' in state else None)
     # refused options name themselves

@@ -268,7 +268,7 @@ def check(path, reference=None, foreach=None) -> dict:
         for path_name, foreach in (('reference', False), ('foreach', c['case'].get('fast', True))):
             now = run(c['case'], foreach, **(extra.get(path_name) or {}))
             report[f'{name} {path_name}'] = differences(c[path_name], now)
-    report['checkpoint'] = check_checkpoint(fx['checkpoint'])
+    report['checkpoint'] = check_checkpoint(fx['checkpoint'], foreach=True)  # the path it ran on at ec5b50e: the CPU default then
     return report
 
 
@@ -278,6 +278,7 @@ def check_checkpoint(ck, **extra) -> list:
     ps = [torch.nn.Parameter(x.clone()) for x in ck['at_3']['params']]
     opt = make(ps, **extra)
     opt.load_state_dict(ck['at_3']['state_dict'])
+    for g in opt.param_groups: g.update(extra)  # the saved groups carry their foreach=None; resume on the path asked for
     steps(ps, opt, 3)
     return differences(ck['after_6'], [p.detach() for p in ps], 'resumed params')
 

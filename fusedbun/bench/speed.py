@@ -58,7 +58,8 @@ def optimizer_factories(device: str) -> dict:
     # [Fusedbun] lr is irrelevant for timing; each optimizer at its default otherwise
     lr = 1e-3
     # [Fusedbun] AdamW (fused on CUDA), SGD with momentum, Adafactor, Fusedbun reference and fast paths
-    f = {'Fusedbun reference loop': lambda ps: Fusedbun(ps, lr=lr, foreach=False),  # [Fusedbun] the readable per-parameter loop
+    f = {'Fusedbun default': lambda ps: Fusedbun(ps, lr=lr),  # [Fusedbun] what users get: the reference loop on the CPU, the kernels on CUDA
+         'Fusedbun reference loop': lambda ps: Fusedbun(ps, lr=lr, foreach=False),  # [Fusedbun] the readable per-parameter loop
          'Fusedbun foreach (eager)': lambda ps: Fusedbun(ps, lr=lr, foreach=True, compile=False, triton=False),  # [Fusedbun] foreach kernels only
          'Fusedbun foreach+compile': lambda ps: Fusedbun(ps, lr=lr, foreach=True, compile=True, triton=False),  # [Fusedbun] compiled matrices
          'Fusedbun +compile bf16 momentum': lambda ps: Fusedbun(ps, lr=lr, foreach=True, compile=True, triton=False, momentum_dtype=torch.bfloat16),  # [Fusedbun] 2 B/param
