@@ -133,7 +133,7 @@ def _denominators(ps: list, gs: list, masks: list,  # the bucket's parameters, p
         for i, a, _ in lone: vs[i] = a
     # [Adalite] √v + eps (new tensors: the states are not touched)
     # [Adalite] √v + eps: in place on the covers' fresh ν (the same roundings, no new full-size tensors), new tensors for the states
-    den, kept = list(vs), [i for i in range(len(vs)) if i not in set(fresh)]  # [Fusedbun] the positions whose v is a state
+    den, kept = list(vs), sorted(set(range(len(vs))) - set(fresh))  # [Fusedbun] the positions whose v is a state
     # [Adalite] the states' v untouched: their √v as new tensors
     for i, d in zip(kept, torch._foreach_sqrt([vs[i] for i in kept]) if kept else []): den[i] = d
     # [Adalite] the fresh ν: √ν in place

@@ -19,7 +19,7 @@ from .step import STATE_KEY, denominator, prepare_, state_options, step_options 
 from .checkpoint import LATER_KEYS, OLD_BEHAVIOUR, check_fits, completed_groups, saved_by_position  # [Fusedbun] checkpoint validation (03a_checkpoint)
 from .fused_backward import FusedBackward  # [Fusedbun] the hooks of fused backward (03b_fused_backward)
 from .dispatch import fusedbun_, path_options, plan  # [Fusedbun] one step of a group by the path it takes (04b_dispatch)
-from .distributed import agreed_finite, check_placement, is_sharded, replicas_average_, sharded_cover, sharded_step_  # [Fusedbun] FSDP2's shards and DDP's replicas (03d_distributed)
+from .distributed import agreed_finite, check_placement, is_dtensor, is_sharded, replicas_average_, sharded_step_  # [Fusedbun] FSDP2's shards and DDP's replicas (03d_distributed)
 
 # %% ../nbs/03_fusedbun.ipynb #46f64076
 ALIASES = {'weight_decay': 'Lambda', 'momentum': 'momentum_beta'}  # [Fusedbun] torch's names → Fusedbun's (AdamW's decoupled decay; Adam's β₁, cycled by schedulers)
@@ -412,7 +412,7 @@ class Fusedbun(torch.optim.Optimizer):
         # [Fusedbun] their gradients and Hessian estimates; the state they already have (the kernels' screen asks about it); the group's keywords
         grads, hs, old, key, opts = [p.grad for p in params], [hess.get(p) for p in params], [self.state.get(p, {}) for p in params], STATE_KEY[denominator(group)], step_options(group)
         # [Fusedbun] DTensor parameters (FSDP2): the reference step on each rank's shards, the verdicts and the covers' statistics agreed across ranks
-        if any(isinstance(p, torch.distributed.tensor.DTensor) for p in params): return self._step_sharded(group, params, grads, opts)
+        if any(map(is_dtensor, params)): return self._step_sharded(group, params, grads, opts)
         # [Fusedbun] the path, and with 'skip' the group's screen (not inside backward: one parameter there, tested exactly below)
         finite, route = plan(params, grads, hs, [s.get('momentum_buffer') for s in old], [s.get(key) for s in old], screen=group['nonfinite'] == 'skip' and not in_backward,
                              in_backward=in_backward, **path_options(group), **opts)  # [Fusedbun] the group's keywords
@@ -425,21 +425,15 @@ class Fusedbun(torch.optim.Optimizer):
 
     def _step_sharded(self, group: dict, params: list, grads: list, opts: dict):  # [Fusedbun] 03d_distributed
         "A group with DTensor parameters: the non-finite policy on verdicts agreed across ranks, sharded state, the step on the local shards."
-        # [Fusedbun] 'skip': every rank drops the same parameters (a shard's inf/NaN counts for all of its shards)
-        if group['nonfinite'] == 'skip' and not all(ok := agreed_finite(params, grads)):
-            # [Fusedbun] count and flag the skipped ones, keep the rest
-            self.nonfinite_skips += ok.count(False); self.found_nonfinite = True; params, grads = [p for p, k in zip(params, ok) if k], [g for g, k in zip(grads, ok) if k]  # [Fusedbun] kept
-        # [SM3] row-sharded covers (accumulator 0 sharded like the rows, the others replicated) where prepare_ would build plain ones
-        for p in params:
-            # [SM3] only a sharded tensor of rank ≥ 2 with a cover, on its first step
-            if is_sharded(p) and p.dim() > 1 and opts['cover'] != 'none' and (k := STATE_KEY[opts['denominator']]) and k not in self.state[p]: self.state[p][k] = sharded_cover(p, torch.promote_types(p.dtype, torch.float32))
+        # [Fusedbun] 'skip': every rank drops the same parameters (the verdicts are agreed across ranks: a shard's inf/NaN counts for all its shards)
+        if group['nonfinite'] == 'skip': params, grads, _ = self._drop_nonfinite(params, grads, [None] * len(params))
         # [Fusedbun] the local step takes the group's path (Triton off: its kernels read the mean cover's μ̄ from the row accumulator, a shard's own rows)
         def local_step(ps, gs, ms, ss, bs):
             # [Fusedbun] the dispatcher's route for the local tensors (no screen: the verdicts were agreed above)
             _, route = plan(ps, gs, [None] * len(ps), ms, ss, screen=False, in_backward=False, **{**path_options(group), 'triton': False}, **opts)
             # [Fusedbun] one call on the local shards
             fusedbun_(ps, gs, ms, ss, [None] * len(ps), bs, **route, **opts)
-        # [Fusedbun] the state (momentum buffers are zeros_like the DTensor: sharded like it), then the step and one all-reduce per operation
+        # [Fusedbun] the state (sharded like the parameters: zeros_like, and init_cover's row-sharded covers), then the step and one all-reduce per operation
         ms, stores, betas = self._init_group(group, params); sharded_step_(params, grads, ms, stores, betas, local_step=local_step, **opts)  # [Fusedbun] 03d
 
     def _init_group(self, group: dict, params: list) -> tuple:  # [Fusedbun] torch.optim.Adam's name for the same job
@@ -451,8 +445,8 @@ class Fusedbun(torch.optim.Optimizer):
 
     def _drop_nonfinite(self, params: list, grads: list, hs: list) -> tuple:  # [Fusedbun] nonfinite='skip'
         "The parameters whose gradient and Hessian estimate are finite (exact test); the others are counted and flagged."
-        # [Fusedbun] positions kept: every value finite
-        keep = [i for i, (g, h) in enumerate(zip(grads, hs)) if all_finite(dense_grad(g)) and (h is None or all_finite(h))]
+        # [Fusedbun] positions kept: every value finite (gradients' verdicts agreed across ranks for sharded parameters; plain tensors: the local test)
+        keep = [i for i, (ok, h) in enumerate(zip(agreed_finite(params, [dense_grad(g) for g in grads]), hs)) if ok and (h is None or all_finite(h))]
         # [Fusedbun] count the skipped updates and flag the iteration
         self.nonfinite_skips += len(params) - len(keep); self.found_nonfinite |= len(keep) < len(params)
         # [Fusedbun] the kept parameters, gradients and estimates

@@ -8,6 +8,7 @@ __all__ = ['cover_shapes', 'init_cover', 'cover_min', 'cover_max_', 'sm3_i_updat
 
 # %% ../nbs/01_sm3.ipynb #0e132636
 import torch  # [SM3] tensors
+from torch.distributed.tensor import DTensor, Replicate, Shard  # [Fusedbun] FSDP2's row-sharded parameters (03d_distributed)
 
 # %% ../nbs/01_sm3.ipynb #1ebbb71b
 def cover_shapes(shape: torch.Size,  # the parameter's shape
@@ -25,9 +26,14 @@ def cover_shapes(shape: torch.Size,  # the parameter's shape
 def init_cover(p: torch.Tensor,  # the parameter (or gradient) to cover
                dtype: torch.dtype = torch.float32,  # accumulator dtype (float32: they are tiny)
               ) -> list:
-    "Zero-initialized cover accumulators for `p`, on `p`'s device."
+    "Zero-initialized cover accumulators for `p`, on `p`'s device; for a DTensor sharded by rows (FSDP2), accumulator 0 sharded like its rows and the others replicated."
     # [SM3] μ_0(r) = 0 for every set r of the cover
-    return [torch.zeros(s, dtype=dtype, device=p.device) for s in cover_shapes(p.shape)]
+    if not (isinstance(p, DTensor) and isinstance(p.placements[0], Shard)): return [torch.zeros(s, dtype=dtype, device=p.device) for s in cover_shapes(p.shape)]
+    # [Fusedbun] a row shard: accumulator 0 holds this rank's rows, the others are whole on every rank (03d_distributed); no communication
+    lp = p.to_local()
+    # [Fusedbun] DTensors from local zeros, the global shape given (shards may be uneven or empty), contiguous strides
+    return [DTensor.from_local(torch.zeros((lp.shape[0], *s[1:]) if i == 0 else s, dtype=dtype, device=lp.device), p.device_mesh, [Shard(0) if i == 0 else Replicate()],
+                               run_check=False, shape=torch.Size(s), stride=torch.empty(s, device='meta').stride()) for i, s in enumerate(cover_shapes(p.shape))]  # [Fusedbun] one per axis
 
 # %% ../nbs/01_sm3.ipynb #82ddfcd1
 def cover_min(cover: list,  # accumulators from `init_cover`

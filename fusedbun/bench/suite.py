@@ -13,7 +13,9 @@ __all__ = ['FUSEDBUN_VARIANTS', 'OPTIMIZERS', 'PEERS', 'OPTIMIZER_NOTES', 'SHAKE
 
 # %% ../../nbs/07_benchmarks.ipynb #02d955c9
 import argparse
+import json
 import math
+import multiprocessing as mp
 import os
 import sys
 import time
@@ -33,6 +35,9 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from ..core import bytes_per_param
 from ..optimizer import Fusedbun
+# the installed module itself (this module, once exported): spawned workers are fresh interpreters, so the pool must name
+# its _run_job, which the notebook's own copy of the function is not
+import fusedbun.bench.suite as installed_suite
 
 # %% ../../nbs/07_benchmarks.ipynb #85600b1d
 @dataclass
@@ -498,7 +503,6 @@ def _cache_key(job: tuple) -> str:
 
 def _run_jobs(jobs: list, procs: int, progress: bool, cache: Optional[Path] = None, train: bool = True) -> dict:
     "Run training jobs here or in `procs` spawned worker processes (one torch thread each); {key: RunResult}. Runs already in `cache` are read back, new ones appended; with `train=False` a run missing from it is an error."
-    import json
     done = {}
     if cache and cache.exists():
         saved = {r['key']: RunResult(**r['result']) for r in map(json.loads, cache.read_text().splitlines())}
@@ -512,11 +516,9 @@ def _run_jobs(jobs: list, procs: int, progress: bool, cache: Optional[Path] = No
     keys = {j[0]: j for j in todo}
     if procs == 1 or len(todo) <= 1:
         return {**done, **dict(record(_run_job(j)) for j in _progress(todo, progress))}
-    import multiprocessing as mp
-    from fusedbun.bench import suite  # workers are fresh interpreters: they import the installed module
     todo = sorted(todo, key=lambda j: -TASKS[j[1]].cost * j[5] * (2 if OPTIMIZERS[j[2]].create_graph else 1))
     with mp.get_context('spawn').Pool(procs, initializer=torch.set_num_threads, initargs=(1,)) as pool:
-        return {**done, **dict(record(r) for r in _progress(pool.imap_unordered(suite._run_job, todo), progress, total=len(todo)))}
+        return {**done, **dict(record(r) for r in _progress(pool.imap_unordered(installed_suite._run_job, todo), progress, total=len(todo)))}
 
 def _best_lr(task: Task, runs: dict) -> float:
     "The lr whose seed-0 run has the best validation metric (ties: the smallest lr)."
